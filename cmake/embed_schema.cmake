@@ -1,0 +1,11 @@
+# Turns sql/schema/*.sql into a C++ table of (file name, contents), sorted by name.
+file(GLOB files "${DIR}/*.sql")
+list(SORT files)
+set(body "// Generated from sql/schema by cmake/embed_schema.cmake. Do not edit.\n#include \"schema/embedded_schema.hpp\"\n\nnamespace bbmd::schema {\n\nconst std::vector<EmbeddedFile>& embedded_schema_files() {\n  static const std::vector<EmbeddedFile> files = {\n")
+foreach(f IN LISTS files)
+  get_filename_component(name "${f}" NAME)
+  file(READ "${f}" content)
+  set(body "${body}    {\"${name}\", R\"bbmdsql(${content})bbmdsql\"},\n")
+endforeach()
+set(body "${body}  };\n  return files;\n}\n\n}  // namespace bbmd::schema\n")
+file(WRITE "${OUT}" "${body}")

@@ -1,0 +1,60 @@
+#pragma once
+// One libpq connection driven non-blocking on the Asio loop: its socket is watched by Asio,
+// so a single thread serves many connections and timers.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "db/error.hpp"
+#include "db/params.hpp"
+#include "db/result.hpp"
+
+namespace bbmd::db {
+
+namespace asio = boost::asio;
+
+// libpq keyword/value pairs (see conninfo.hpp); the password travels only here.
+struct ConnParams {
+  std::vector<std::pair<std::string, std::string>> keywords;
+  std::chrono::milliseconds connect_timeout{5000};
+};
+
+// Called after every query with its name, duration and outcome (metrics hook).
+using QueryObserver = std::function<void(std::string_view name, double seconds, bool ok)>;
+
+class Connection {
+ public:
+  // Connects without blocking the loop. Throws db::Error (connection_lost / timeout).
+  static asio::awaitable<std::unique_ptr<Connection>> connect(asio::any_io_executor ex, const ConnParams& params,
+                                                              QueryObserver observer = {});
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs one statement with bound parameters. `name` labels metrics and logs.
+  // Throws db::Error; a broken connection is marked so the pool drops it.
+  asio::awaitable<Result> query(std::string_view name, std::string_view sql, const Params& params = {});
+
+  // Asks the server to cancel the running statement. Runs PQcancel off the loop thread.
+  asio::awaitable<void> cancel();
+
+  // PQescapeIdentifier: the only way bbmd turns a name into SQL text.
+  [[nodiscard]] std::string quote_identifier(std::string_view name) const;
+
+  [[nodiscard]] bool broken() const noexcept;
+  [[nodiscard]] int backend_pid() const noexcept;
+  void close() noexcept;  // safe to call twice
+
+ private:
+  struct Impl;
+  explicit Connection(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bbmd::db

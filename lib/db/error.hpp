@@ -1,0 +1,39 @@
+#pragma once
+// Database errors and the one place that maps SQLSTATE to what a caller should do about them.
+#include <stdexcept>
+#include <string>
+
+namespace bbmd::db {
+
+enum class ErrorKind {
+  connection_lost,    // socket gone / 08xxx / admin shutdown: the connection must be discarded
+  query_canceled,     // 57014: statement_timeout or our own cancel; transaction is aborted
+  lock_timeout,       // 55P03
+  retryable_conflict, // 40001 serialization failure, 40P01 deadlock
+  undefined_object,   // 42P01 table, 42703 column, 42883 function, 3F000 schema
+  insufficient_privilege, // 42501
+  data_error,         // 22xxx, 23xxx: bad data for this batch
+  timeout,            // client-side deadline passed (connect or query)
+  other,
+};
+
+[[nodiscard]] const char* to_string(ErrorKind kind) noexcept;
+[[nodiscard]] ErrorKind classify_sqlstate(const std::string& sqlstate) noexcept;
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorKind kind, std::string sqlstate, const std::string& message)
+      : std::runtime_error(message), kind_(kind), sqlstate_(std::move(sqlstate)) {}
+  [[nodiscard]] ErrorKind kind() const noexcept { return kind_; }
+  [[nodiscard]] const std::string& sqlstate() const noexcept { return sqlstate_; }
+  // True when the connection cannot be used again and must be closed.
+  [[nodiscard]] bool breaks_connection() const noexcept {
+    return kind_ == ErrorKind::connection_lost || kind_ == ErrorKind::timeout;
+  }
+
+ private:
+  ErrorKind kind_;
+  std::string sqlstate_;
+};
+
+}  // namespace bbmd::db
