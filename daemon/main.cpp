@@ -1,2 +1,4 @@
-// bbmd entry point: parses the command line and hands over to the chosen command.
-int main() { return 0; }
+// bbmd entry point: everything lives in the library so tests can drive it.
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) { return bbmd::cli::main(argc, argv); }

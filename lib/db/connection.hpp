@@ -4,6 +4,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <concepts>
 #include <functional>
 #include <memory>
 #include <string>
@@ -39,7 +40,26 @@ class Connection {
 
   // Runs one statement with bound parameters. `name` labels metrics and logs.
   // Throws db::Error; a broken connection is marked so the pool drops it.
+  // Only one query at a time per connection: a second concurrent call throws std::logic_error.
+  // If the awaiting coroutine is cancelled mid-query, the connection is marked broken and the
+  // Asio cancellation (boost::system::system_error, operation_aborted) propagates.
   asio::awaitable<Result> query(std::string_view name, std::string_view sql, const Params& params = {});
+
+  // Same, with the parameters listed inline: co_await c.query("name", "... $1, $2", id, text).
+  // Prefer this over a braced list inside co_await: GCC 12 rejects an initializer_list
+  // temporary in a co_await expression ("array used as initializer").
+  template <class... Args>
+    requires(sizeof...(Args) > 0 && (std::constructible_from<Param, Args> && ...))
+  asio::awaitable<Result> query(std::string_view name, std::string_view sql, Args... args) {
+    Params params{Param(std::move(args))...};
+    co_return co_await query(name, sql, params);
+  }
+
+  // Runs a script of one or more statements without parameters (simple query protocol), as
+  // schema migrations need. Statements of one script run in one implicit transaction unless
+  // the script has its own BEGIN/COMMIT. Returns the last statement's result; the first
+  // failing statement throws db::Error and the rest are skipped.
+  asio::awaitable<Result> execute_script(std::string_view name, std::string_view sql);
 
   // Asks the server to cancel the running statement. Runs PQcancel off the loop thread.
   asio::awaitable<void> cancel();
@@ -48,6 +68,10 @@ class Connection {
   [[nodiscard]] std::string quote_identifier(std::string_view name) const;
 
   [[nodiscard]] bool broken() const noexcept;
+  // Non-blocking liveness probe for an idle connection: reads what the server sent meanwhile
+  // (a FATAL before a restart, the socket's EOF) and marks the connection broken if it is gone.
+  // Lets the pool replace a dead idle connection before a job's first query fails on it.
+  [[nodiscard]] bool still_connected() noexcept;
   [[nodiscard]] int backend_pid() const noexcept;
   void close() noexcept;  // safe to call twice
 

@@ -5,6 +5,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -18,6 +19,7 @@ struct PoolStats {
   std::size_t max_open = 0;
   std::uint64_t reconnects = 0;       // successful connects after a connection was lost or failed
   std::uint64_t connect_failures = 0;
+  std::size_t waiting = 0;            // acquire() calls queued for a free slot
 };
 
 class Pool;
@@ -49,6 +51,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
   };
   static std::shared_ptr<Pool> create(asio::any_io_executor ex, ConnParams params, Options options,
                                       QueryObserver observer = {});
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
 
   // Waits for a free slot, connecting if needed. Throws db::Error if a connect fails
   // (the pool then delays the next connect attempt) or if the pool is closed.

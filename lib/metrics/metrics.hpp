@@ -1,6 +1,7 @@
 #pragma once
 // Every Prometheus metric bbmd exports, behind verbs. Names follow the registry's so its
 // dashboards work unchanged; bbmd's additions carry the same prefixes.
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -32,10 +33,11 @@ class Metrics {
   void sub_batch(const MigrationLabels& m, double seconds);                 // sub_batch_duration_seconds
   void slept(std::string_view reason, double seconds);                      // sleep_duration_seconds{reason}
   void progress(const MigrationLabels& m, double percent);                  // registry_database_bbm_progress_percent
-  void migration_state(const MigrationLabels& m, std::string_view state);   // bbmd_bbm_migration_status{state} 1/0
+  void migration_state(const MigrationLabels& m, std::string_view state);   // registry_bbm_migration_status{state} 1/0
   void held(const MigrationLabels& m, std::string_view reason, bool on);    // registry_bbm_hold{reason}
   void lease_takeover(const MigrationLabels& m);                            // registry_bbm_lease_takeovers_total
   void oldest_pending_age(double seconds);                                  // registry_bbm_oldest_pending_work_age_seconds
+  void throttled(std::string_view reason, double seconds);                  // registry_bbm_throttle_seconds_total{reason}
 
   // Database layer.
   void query(std::string_view name, double seconds, bool ok);   // registry_database_queries_total / query_duration_seconds

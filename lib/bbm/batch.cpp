@@ -1,0 +1,88 @@
+// One job's transaction: fence check, the work statement (whole or in sub-batches), bookkeeping.
+#include "bbm/batch.hpp"
+
+#include <algorithm>
+
+#include "db/connection.hpp"
+#include "db/transaction.hpp"
+
+namespace bbmd::bbm {
+
+namespace {
+
+constexpr const char* kSetTimeouts =
+    "SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)";
+
+// The lock makes a takeover wait for this transaction; the token proves the lease is still ours.
+constexpr const char* kFence =
+    "SELECT 1 FROM background_migration_jobs WHERE id = $1 AND lease_token = $2 AND status = 1 FOR UPDATE";
+
+constexpr const char* kFinishJob =
+    "UPDATE background_migration_jobs SET status = 2, finished_at = now(), updated_at = now(), rows_affected = $3, "
+    "duration_ms = $4, lease_expires_at = NULL, failure_error_code = NULL, last_error = NULL "
+    "WHERE id = $1 AND lease_token = $2";
+
+constexpr const char* kFailJob =
+    "UPDATE background_migration_jobs SET status = 3, failure_error_code = $3, last_error = left($4, 2000), "
+    "lease_expires_at = NULL, updated_at = now() WHERE id = $1 AND lease_token = $2 AND status = 1";
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+db::Params work_params(const Target& target, std::int64_t min, std::int64_t max) {
+  db::Params params{min, max};
+  for (const auto& p : target.work_params) params.emplace_back(p);
+  return params;
+}
+
+// Sub-batches split the job's key range into slices of sub_batch_size keys, all in the job's
+// transaction, so a crash loses none and repeats none.
+boost::asio::awaitable<std::int64_t> run_work(db::Connection& conn, const Migration& m, const Target& target,
+                                              const Job& job, const BatchOptions& options) {
+  const std::string name = "bbm_work_" + m.job_signature_name;
+  if (m.sub_batch_size <= 0) {
+    co_return (co_await conn.query(name, target.work_sql, work_params(target, job.min_value, job.max_value)))
+        .affected_rows();
+  }
+  std::int64_t rows = 0;
+  for (std::int64_t lo = job.min_value; lo <= job.max_value;) {
+    const std::int64_t hi = (job.max_value - lo < m.sub_batch_size) ? job.max_value : lo + m.sub_batch_size - 1;
+    const auto start = Clock::now();
+    rows += (co_await conn.query(name, target.work_sql, work_params(target, lo, hi))).affected_rows();
+    if (options.on_sub_batch) options.on_sub_batch(seconds_since(start));
+    if (hi == job.max_value) break;
+    lo = hi + 1;
+  }
+  co_return rows;
+}
+
+}  // namespace
+
+boost::asio::awaitable<BatchOutcome> run_batch(db::Connection& conn, const Migration& m, const Target& target,
+                                               const Job& job, const BatchOptions& options) {
+  const auto start = Clock::now();
+  return db::in_transaction(conn, [&, start]() -> boost::asio::awaitable<BatchOutcome> {
+    co_await conn.query("bbm_batch_timeouts", kSetTimeouts,
+                        std::to_string(options.statement_timeout.count()) + "ms",
+                         std::to_string(options.lock_timeout.count()) + "ms");
+    auto fence = co_await conn.query("bbm_batch_fence", kFence, job.id, job.lease_token);
+    if (fence.empty()) co_return BatchOutcome{BatchOutcome::Kind::lease_lost, 0, seconds_since(start)};
+    BatchOutcome out;
+    out.rows = co_await run_work(conn, m, target, job, options);
+    out.seconds = seconds_since(start);
+    co_await conn.query("bbm_batch_finish_job", kFinishJob,
+                        job.id, job.lease_token, out.rows, static_cast<std::int64_t>(out.seconds * 1000));
+    co_return out;
+  });
+}
+
+boost::asio::awaitable<void> record_job_failure(db::Connection& conn, const Job& job, FailureCode code,
+                                                const std::string& error) {
+  co_await conn.query("bbm_batch_fail_job", kFailJob,
+                      job.id, job.lease_token, static_cast<std::int64_t>(code), error);
+}
+
+}  // namespace bbmd::bbm

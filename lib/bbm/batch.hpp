@@ -1,0 +1,39 @@
+#pragma once
+// Runs one leased job: the data change and the job's bookkeeping commit in one transaction on
+// one connection, after checking the lease's fencing token under a row lock.
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "bbm/migration.hpp"
+
+namespace bbmd::db {
+class Connection;
+}
+
+namespace bbmd::bbm {
+
+struct BatchOptions {
+  std::chrono::milliseconds statement_timeout{60000};
+  std::chrono::milliseconds lock_timeout{5000};
+  // Called with each sub-batch's duration (metrics).
+  std::function<void(double seconds)> on_sub_batch;
+};
+
+struct BatchOutcome {
+  enum class Kind { committed, lease_lost } kind = Kind::committed;
+  std::int64_t rows = 0;
+  double seconds = 0;
+};
+
+// Throws db::Error when the work fails; the transaction is then rolled back and nothing changed.
+boost::asio::awaitable<BatchOutcome> run_batch(db::Connection& conn, const Migration& m, const Target& target,
+                                               const Job& job, const BatchOptions& options);
+
+// Records a failed attempt (in its own statement, after the rollback). Fenced like the commit.
+boost::asio::awaitable<void> record_job_failure(db::Connection& conn, const Job& job, FailureCode code,
+                                                const std::string& error);
+
+}  // namespace bbmd::bbm

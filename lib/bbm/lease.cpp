@@ -1,0 +1,159 @@
+// Job leases: takeover of expired leases, new ranges, retries of failed jobs, and settling.
+#include "bbm/lease.hpp"
+
+#include "bbm/batching.hpp"
+#include "db/connection.hpp"
+#include "db/transaction.hpp"
+
+namespace bbmd::bbm {
+
+namespace {
+
+// Locks the migration row for the lease (NO KEY UPDATE does not block job inserts' FK checks)
+// and re-reads its status, so an operator's pause is honoured at the very next lease.
+constexpr const char* kLockMigration =
+    "SELECT status FROM batched_background_migrations WHERE id = $1 AND status IN (1, 4) FOR NO KEY UPDATE";
+
+constexpr const char* kExpiredJob =
+    "SELECT id, attempts FROM background_migration_jobs WHERE batched_background_migration_id = $1 "
+    "AND status = 1 AND (lease_expires_at IS NULL OR lease_expires_at < now()) "
+    "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
+
+constexpr const char* kRetryableJob =
+    "SELECT id, attempts FROM background_migration_jobs WHERE batched_background_migration_id = $1 "
+    "AND status = 3 AND attempts < $2 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
+
+constexpr const char* kJobReturning = " RETURNING id, min_value, max_value, attempts, lease_token, batch_size";
+
+constexpr const char* kReleaseJob =
+    "UPDATE background_migration_jobs SET status = 1, attempts = attempts + 1, lease_owner = $2, "
+    "lease_token = nextval('bbm_lease_token_seq'), lease_expires_at = now() + $3::bigint * interval '1 millisecond', "
+    "started_at = now(), updated_at = now() WHERE id = $1";
+
+constexpr const char* kExhaustExpired =
+    "UPDATE background_migration_jobs SET status = 3, failure_error_code = 10, lease_expires_at = NULL, "
+    "updated_at = now(), last_error = 'lease expired: the worker running it vanished on its last attempt' "
+    "WHERE id = $1";
+
+constexpr const char* kInsertJob =
+    "INSERT INTO background_migration_jobs (batched_background_migration_id, min_value, max_value, status, attempts, "
+    "lease_owner, lease_token, lease_expires_at, started_at, batch_size) VALUES ($1, $2, $3, 1, 1, $4, "
+    "nextval('bbm_lease_token_seq'), now() + $5::bigint * interval '1 millisecond', now(), $6)";
+
+constexpr const char* kMarkRunning =
+    "UPDATE batched_background_migrations SET status = 4, started_at = coalesce(started_at, now()), "
+    "updated_at = now() WHERE id = $1 AND status = 1";
+
+constexpr const char* kJobCounts =
+    "SELECT count(*) FILTER (WHERE status = 1) AS active, count(*) FILTER (WHERE status = 3) AS failed, "
+    "min(id) FILTER (WHERE status = 3) AS failed_job FROM background_migration_jobs "
+    "WHERE batched_background_migration_id = $1";
+
+constexpr const char* kMarkFinished =
+    "UPDATE batched_background_migrations SET status = 2, finished_at = now(), updated_at = now(), "
+    "failure_error_code = NULL, hold_until = NULL, hold_code = NULL, hold_reason = NULL WHERE id = $1";
+
+constexpr const char* kMarkFailed =
+    "UPDATE batched_background_migrations SET status = 3, failure_error_code = 4, updated_at = now(), "
+    "last_error = $2 WHERE id = $1";
+
+constexpr const char* kRelease =
+    "UPDATE background_migration_jobs SET attempts = greatest(attempts - 1, 0), lease_owner = NULL, "
+    "lease_expires_at = now() - interval '1 millisecond', updated_at = now() "
+    "WHERE id = $1 AND lease_token = $2 AND status = 1";
+
+Job job_from(const db::Result& r) {
+  Job job;
+  job.id = r.get_int(0, "id");
+  job.min_value = r.get_int(0, "min_value");
+  job.max_value = r.get_int(0, "max_value");
+  job.attempts = r.get_int(0, "attempts");
+  job.lease_token = r.get_int(0, "lease_token");
+  job.batch_size = r.opt_int(0, "batch_size").value_or(0);
+  return job;
+}
+
+boost::asio::awaitable<std::optional<Job>> relet(db::Connection& conn, std::int64_t job_id,
+                                                 const LeaseOptions& options) {
+  auto r = co_await conn.query("bbm_lease_relet", std::string(kReleaseJob) + kJobReturning,
+                               job_id, options.owner, static_cast<std::int64_t>(options.duration.count()));
+  co_return job_from(r);
+}
+
+// Expired leases first: a vanished worker's job must not wait behind new ranges.
+boost::asio::awaitable<std::optional<Job>> take_over_expired(db::Connection& conn, const Migration& m,
+                                                             const LeaseOptions& options) {
+  for (;;) {
+    auto r = co_await conn.query("bbm_lease_expired", kExpiredJob, m.id);
+    if (r.empty()) co_return std::nullopt;
+    const auto id = r.get_int(0, "id");
+    if (r.get_int(0, "attempts") >= options.max_attempts) {
+      co_await conn.query("bbm_lease_exhaust", kExhaustExpired, id);
+      continue;
+    }
+    auto job = co_await relet(conn, id, options);
+    job->takeover = true;
+    co_return job;
+  }
+}
+
+boost::asio::awaitable<std::optional<Job>> cut_new_range(db::Connection& conn, const Migration& m,
+                                                         const Target& target, const LeaseOptions& options) {
+  const auto range = co_await next_range(conn, m, target);
+  if (!range) co_return std::nullopt;
+  auto r = co_await conn.query("bbm_lease_insert", std::string(kInsertJob) + kJobReturning,
+                               m.id, range->min, range->max, options.owner,
+                                static_cast<std::int64_t>(options.duration.count()), m.batch_size);
+  co_return job_from(r);
+}
+
+boost::asio::awaitable<std::optional<Job>> retry_failed(db::Connection& conn, const Migration& m,
+                                                        const LeaseOptions& options) {
+  auto r = co_await conn.query("bbm_lease_retryable", kRetryableJob, m.id, options.max_attempts);
+  if (r.empty()) co_return std::nullopt;
+  co_return co_await relet(conn, r.get_int(0, "id"), options);
+}
+
+boost::asio::awaitable<LeaseOutcome> settle(db::Connection& conn, const Migration& m) {
+  auto r = co_await conn.query("bbm_lease_job_counts", kJobCounts, m.id);
+  LeaseOutcome out;
+  if (r.get_int(0, "active") > 0) {
+    out.kind = LeaseOutcome::Kind::busy;
+  } else if (r.get_int(0, "failed") > 0) {
+    out.kind = LeaseOutcome::Kind::failed;
+    out.exhausted_job_id = r.get_int(0, "failed_job");
+    co_await conn.query("bbm_mark_failed", kMarkFailed,
+                        m.id, "job " + std::to_string(out.exhausted_job_id) + " failed after its last attempt");
+  } else {
+    out.kind = LeaseOutcome::Kind::finished;
+    co_await conn.query("bbm_mark_finished", kMarkFinished, m.id);
+  }
+  co_return out;
+}
+
+}  // namespace
+
+boost::asio::awaitable<LeaseOutcome> lease_next_job(db::Connection& conn, const Migration& m, const Target& target,
+                                                    const LeaseOptions& options) {
+  return db::in_transaction(conn, [&]() -> boost::asio::awaitable<LeaseOutcome> {
+    auto locked = co_await conn.query("bbm_lease_lock_migration", kLockMigration, m.id);
+    if (locked.empty()) co_return LeaseOutcome{};
+    auto job = co_await take_over_expired(conn, m, options);
+    if (!job) job = co_await cut_new_range(conn, m, target, options);
+    if (!job) job = co_await retry_failed(conn, m, options);
+    if (!job) co_return co_await settle(conn, m);
+    LeaseOutcome out;
+    out.kind = LeaseOutcome::Kind::leased;
+    out.job = *job;
+    if (locked.get_int(0, "status") == static_cast<int>(MigrationStatus::active)) {
+      out.first_job = (co_await conn.query("bbm_mark_running", kMarkRunning, m.id)).affected_rows() > 0;
+    }
+    co_return out;
+  });
+}
+
+boost::asio::awaitable<void> release_lease(db::Connection& conn, const Job& job) {
+  co_await conn.query("bbm_lease_release", kRelease, job.id, job.lease_token);
+}
+
+}  // namespace bbmd::bbm

@@ -1,0 +1,46 @@
+#pragma once
+// Leasing: turns a migration's next unit of work into a job row this worker owns, fenced by a
+// fresh token and bounded by an expiry. Leases for one migration are serialised by a short row
+// lock on the migration; there is no global lock, so workers on other migrations never wait.
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "bbm/migration.hpp"
+
+namespace bbmd::db {
+class Connection;
+}
+
+namespace bbmd::bbm {
+
+struct LeaseOptions {
+  std::string owner;                  // host/pid/worker, for operators
+  std::chrono::milliseconds duration; // after this a vanished worker's job can be taken over
+  int max_attempts = 3;               // maxjobretries
+};
+
+struct LeaseOutcome {
+  enum class Kind {
+    leased,    // `job` is ours
+    busy,      // work remains but other workers hold it
+    finished,  // this call marked the migration finished
+    failed,    // this call failed the migration (max_job_retry)
+    gone,      // no longer active or running (paused, finished or failed meanwhile)
+  } kind = Kind::gone;
+  Job job;
+  bool first_job = false;  // the migration just went from active to running
+  std::int64_t exhausted_job_id = 0;  // for failed: the job that ran out of attempts
+};
+
+// One short transaction: takes over an expired job, else cuts the next range, else retries a
+// failed job, else settles the migration as finished or failed.
+boost::asio::awaitable<LeaseOutcome> lease_next_job(db::Connection& conn, const Migration& m, const Target& target,
+                                                    const LeaseOptions& options);
+
+// Gives a lease back without counting the attempt (graceful shutdown): the job can be taken at once.
+boost::asio::awaitable<void> release_lease(db::Connection& conn, const Job& job);
+
+}  // namespace bbmd::bbm

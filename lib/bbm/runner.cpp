@@ -1,0 +1,169 @@
+// A worker's step on one migration, with its logs and metrics (see runner.hpp).
+#include "bbm/runner.hpp"
+
+#include "bbm/migration_store.hpp"
+#include "db/connection.hpp"
+#include "metrics/metrics.hpp"
+
+namespace bbmd::bbm {
+
+namespace {
+
+log::Fields migration_fields(const Migration& m) {
+  return {{log::kBbmId, m.id}, {log::kBbmName, m.name}};
+}
+
+log::Fields job_fields(const Migration& m, const Job& job) {
+  auto f = migration_fields(m);
+  f[log::kJobId] = job.id;
+  f[log::kJobStartId] = job.min_value;
+  f[log::kJobEndId] = job.max_value;
+  f[log::kJobBatchSize] = m.batch_size;
+  f[log::kJobAttempts] = job.attempts;
+  return f;
+}
+
+metrics::MigrationLabels labels(const Migration& m) { return {m.id, m.name}; }
+
+FailureCode code_for(const db::Error& e) {
+  return e.kind() == db::ErrorKind::query_canceled ? FailureCode::job_timeout : FailureCode::work_function_error;
+}
+
+}  // namespace
+
+Runner::Runner(const WorkRegistry& registry, metrics::Metrics& metrics, log::Logger logger, RunnerOptions options)
+    : registry_(registry),
+      metrics_(metrics),
+      logger_(std::move(logger)),
+      options_(std::move(options)),
+      validator_(registry) {}
+
+boost::asio::awaitable<StepResult> Runner::step(db::Connection& conn, const Migration& m) {
+  Target target;
+  const auto verdict = co_await validator_.validate(conn, m, target);
+  if (!verdict.runnable()) co_return co_await settle_verdict(conn, m, verdict);
+  if (m.hold_code) {
+    co_await clear_hold(conn, m);
+    metrics_.held(labels(m), "", false);
+    logger_.info("migration no longer held", migration_fields(m));
+  }
+
+  const auto lease = co_await lease_next_job(conn, m, target, options_.lease);
+  switch (lease.kind) {
+    case LeaseOutcome::Kind::gone:
+      co_return StepResult::of(StepResult::Kind::gone);
+    case LeaseOutcome::Kind::busy:
+      co_return StepResult::of(StepResult::Kind::busy);
+    case LeaseOutcome::Kind::finished:
+      metrics_.migration_state(labels(m), "finished");
+      metrics_.progress(labels(m), 100.0);
+      logger_.info("background migration finished", migration_fields(m));
+      co_return StepResult::of(StepResult::Kind::migration_finished);
+    case LeaseOutcome::Kind::failed: {
+      metrics_.migration_state(labels(m), "failed");
+      auto f = migration_fields(m);
+      f[log::kErrorCode] = static_cast<int>(FailureCode::max_job_retry);
+      f[log::kJobId] = lease.exhausted_job_id;
+      logger_.error("background migration failed: a job ran out of attempts", f);
+      co_return StepResult::of(StepResult::Kind::migration_failed, 0,
+                           "job " + std::to_string(lease.exhausted_job_id) + " failed after its last attempt");
+    }
+    case LeaseOutcome::Kind::leased:
+      break;
+  }
+  if (lease.job.takeover) {
+    metrics_.lease_takeover(labels(m));
+    logger_.warn("took over an expired lease", job_fields(m, lease.job));
+  }
+  if (lease.first_job || !m.total_tuple_count) co_await note_first_job(conn, m, target);
+  co_return co_await run_job(conn, m, target, lease.job);
+}
+
+boost::asio::awaitable<StepResult> Runner::settle_verdict(db::Connection& conn, const Migration& m,
+                                                          const Verdict& v) {
+  auto f = migration_fields(m);
+  f[log::kReason] = v.reason;
+  if (v.kind == Verdict::Kind::hold) {
+    if (co_await hold_migration(conn, m, v, options_.hold_interval)) {
+      metrics_.held(labels(m), v.hold_code, true);
+      f["hold_code"] = v.hold_code;
+      logger_.warn("background migration held", f);
+    }
+    co_return StepResult::of(StepResult::Kind::held, 0, v.reason);
+  }
+  validator_.forget(m.id);
+  if (co_await fail_migration(conn, m, v)) {
+    metrics_.migration_state(labels(m), "failed");
+    f[log::kErrorCode] = static_cast<int>(v.code);
+    logger_.error("background migration failed validation", f);
+  }
+  co_return StepResult::of(StepResult::Kind::migration_failed, 0, v.reason);
+}
+
+boost::asio::awaitable<void> Runner::note_first_job(db::Connection& conn, const Migration& m, const Target& target) {
+  metrics_.migration_state(labels(m), "running");
+  try {
+    auto f = migration_fields(m);
+    f["total_tuple_count"] = co_await estimate_tuples(conn, m, target);
+    logger_.info("background migration started", f);
+  } catch (const db::Error& e) {
+    if (e.breaks_connection()) throw;
+    auto f = migration_fields(m);
+    f[log::kError] = e.what();
+    logger_.warn("could not estimate the migration's tuple count", f);
+  }
+}
+
+boost::asio::awaitable<StepResult> Runner::run_job(db::Connection& conn, const Migration& m, const Target& target,
+                                                   const Job& job) {
+  auto batch_options = options_.batch;
+  batch_options.on_sub_batch = [this, &m](double s) { metrics_.sub_batch(labels(m), s); };
+  auto fields = job_fields(m, job);
+  std::string error;
+  FailureCode code = FailureCode::unknown;
+  bool connection_error = false;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    const auto out = co_await run_batch(conn, m, target, job, batch_options);
+    fields[log::kDurationS] = out.seconds;
+    if (out.kind == BatchOutcome::Kind::lease_lost) {
+      metrics_.job_finished(labels(m), "lease_lost", out.seconds, m.batch_size, 0);
+      logger_.warn("lease lost before commit; batch not applied", fields);
+      co_return StepResult::of(StepResult::Kind::job_abandoned);
+    }
+    metrics_.job_finished(labels(m), "finished", out.seconds, m.batch_size, out.rows);
+    fields[log::kRows] = out.rows;
+    logger_.info("job finished", fields);
+    co_return StepResult::of(StepResult::Kind::job_finished, out.rows);
+  } catch (const db::Error& e) {
+    error = e.what();
+    code = code_for(e);
+    connection_error = e.breaks_connection();
+    if (e.kind() == db::ErrorKind::undefined_object) validator_.forget(m.id);
+  } catch (const std::exception& e) {
+    error = e.what();
+    code = FailureCode::work_function_error;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fields[log::kDurationS] = seconds;
+  fields[log::kError] = error;
+  if (connection_error) {
+    // Nothing can be recorded on a dead connection; the lease expires and the job is taken over.
+    metrics_.job_finished(labels(m), "connection_lost", seconds, m.batch_size, 0);
+    logger_.error("connection lost during job; its lease will expire", fields);
+    throw db::Error(db::ErrorKind::connection_lost, "", error);
+  }
+  if (stopping_ && code == FailureCode::job_timeout) {
+    co_await release_lease(conn, job);
+    metrics_.job_finished(labels(m), "canceled", seconds, m.batch_size, 0);
+    logger_.warn("job canceled for shutdown; lease released", fields);
+    co_return StepResult::of(StepResult::Kind::job_abandoned);
+  }
+  co_await record_job_failure(conn, job, code, error);
+  metrics_.job_finished(labels(m), "failed", seconds, m.batch_size, 0);
+  fields[log::kErrorCode] = static_cast<int>(code);
+  logger_.error("job failed", fields);
+  co_return StepResult::of(StepResult::Kind::job_failed, 0, error);
+}
+
+}  // namespace bbmd::bbm

@@ -1,0 +1,42 @@
+#pragma once
+// `background-migrate run`: finishes every unfinished migration in the foreground, one after
+// another, printing progress; never retries forever.
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bbm/runner.hpp"
+
+namespace bbmd::bbm {
+
+struct SyncReport {
+  struct Item {
+    std::string name;
+    bool finished = false;
+    std::string problem;  // why it could not finish
+  };
+  std::vector<Item> items;
+  [[nodiscard]] bool all_finished() const;
+};
+
+class SyncWorker {
+ public:
+  using ProgressSink = std::function<void(const std::string& line)>;
+  SyncWorker(const WorkRegistry& registry, metrics::Metrics& metrics, RunnerOptions options, ProgressSink progress);
+  // Resets failed and paused migrations, then runs each unfinished one to its end.
+  boost::asio::awaitable<SyncReport> run_all(db::Connection& conn);
+  // Runs the named migrations only (used by schema migrations that require them).
+  boost::asio::awaitable<SyncReport> run_named(db::Connection& conn, const std::vector<std::string>& names);
+
+ private:
+  boost::asio::awaitable<SyncReport::Item> run_one(db::Connection& conn, std::int64_t id);
+  boost::asio::awaitable<void> print_progress(db::Connection& conn, const Migration& m, bool force);
+
+  Runner runner_;
+  ProgressSink progress_;
+  std::chrono::steady_clock::time_point last_progress_{};
+};
+
+}  // namespace bbmd::bbm

@@ -1,0 +1,110 @@
+// The serve-mode worker loop (see worker.hpp).
+#include "bbm/worker.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "bbm/migration_store.hpp"
+#include "db/pool.hpp"
+#include "metrics/metrics.hpp"
+
+namespace bbmd::bbm {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const char* sleep_reason(PassOutcome outcome) {
+  switch (outcome) {
+    case PassOutcome::worked: return "job_interval";
+    case PassOutcome::idle: return "idle";
+    case PassOutcome::error: return "error";
+  }
+  return "idle";
+}
+
+PassOutcome outcome_of(const StepResult& r) {
+  switch (r.kind) {
+    case StepResult::Kind::job_failed: return PassOutcome::error;
+    case StepResult::Kind::job_finished:
+    case StepResult::Kind::job_abandoned:
+    case StepResult::Kind::migration_finished:
+    case StepResult::Kind::migration_failed: return PassOutcome::worked;
+    default: return PassOutcome::idle;
+  }
+}
+
+}  // namespace
+
+Worker::Worker(boost::asio::any_io_executor ex, std::shared_ptr<db::Pool> pool, const WorkRegistry& registry,
+               metrics::Metrics& metrics, WorkerOptions options)
+    : pool_(std::move(pool)),
+      registry_(registry),
+      metrics_(metrics),
+      options_(options),
+      runner_(registry, metrics, log::Logger(log::kWorkerComponent), options.runner),
+      backoff_(options.backoff),
+      timer_(ex),
+      rng_(std::random_device{}()) {}
+
+double Worker::random01() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
+
+void Worker::stop() {
+  stopping_ = true;
+  runner_.set_stopping(true);
+  timer_.cancel();
+}
+
+boost::asio::awaitable<void> Worker::cancel_in_flight() {
+  if (in_flight_) co_await in_flight_->cancel();
+}
+
+void Worker::reconfigure(const WorkerOptions& options) {
+  options_ = options;
+  runner_.set_options(options.runner);
+  backoff_.set_policy(options.backoff);
+}
+
+boost::asio::awaitable<void> Worker::sleep(std::chrono::milliseconds delay) {
+  if (delay.count() <= 0 || stopping_) co_return;
+  timer_.expires_after(delay);
+  co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+}
+
+boost::asio::awaitable<void> Worker::run() {
+  const auto jitter = startup_jitter(options_.startup_jitter, random01());
+  runner_.logger().info("worker starting", {{"startup_jitter_s", jitter.count() / 1000.0}});
+  co_await sleep(jitter);
+  while (!stopping_) {
+    const auto start = Clock::now();
+    const auto outcome = co_await pass();
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    metrics_.run_finished(outcome == PassOutcome::worked, took.count() / 1000.0);
+    const auto delay = backoff_.next(outcome, took, random01());
+    if (delay.count() > 0) metrics_.slept(sleep_reason(outcome), delay.count() / 1000.0);
+    co_await sleep(delay);
+  }
+  runner_.logger().info("worker stopped");
+}
+
+boost::asio::awaitable<PassOutcome> Worker::pass() {
+  try {
+    auto conn = co_await pool_->acquire();
+    auto candidates = co_await runnable_migrations(*conn, registry_.names());
+    for (const auto& m : candidates) {
+      if (stopping_) break;
+      in_flight_ = &*conn;
+      const auto result = co_await runner_.step(*conn, m);
+      in_flight_ = nullptr;
+      const auto outcome = outcome_of(result);
+      if (outcome != PassOutcome::idle) co_return outcome;
+    }
+    co_return PassOutcome::idle;
+  } catch (const std::exception& e) {
+    in_flight_ = nullptr;
+    runner_.logger().error("worker pass failed", {{log::kError, e.what()}});
+  }
+  co_return PassOutcome::error;
+}
+
+}  // namespace bbmd::bbm

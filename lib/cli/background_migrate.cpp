@@ -1,0 +1,68 @@
+// `bbmd background-migrate status|pause|resume|run`.
+#include <iostream>
+
+#include "bbm/migration_store.hpp"
+#include "bbm/progress.hpp"
+#include "bbm/status_report.hpp"
+#include "bbm/sync_worker.hpp"
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/options.hpp"
+#include "cli/runtime.hpp"
+#include "metrics/metrics.hpp"
+
+namespace bbmd::cli {
+
+namespace {
+
+using boost::asio::awaitable;
+
+// pause/resume share everything but the verb.
+int flip(const config::Config& cfg, const std::string& name, bool pause) {
+  return run_to_completion([&]() -> awaitable<int> {
+    auto conn = co_await connect(cfg, "bbmd-cli");
+    if (!name.empty() && !co_await bbm::migration_name_exists(*conn, name)) {
+      std::cerr << "bbmd: no batched background migration named '" << name << "'\n";
+      co_return kExitFailure;
+    }
+    const auto changed = pause ? co_await bbm::pause_migrations(*conn, name)
+                               : co_await bbm::resume_migrations(*conn, name);
+    std::cout << (pause ? "paused " : "resumed ") << changed << " batched background migration"
+              << (changed == 1 ? "" : "s") << "\n";
+    co_return kExitOk;
+  });
+}
+
+}  // namespace
+
+int background_status(const config::Config& cfg, bool json) {
+  return run_to_completion([&]() -> awaitable<int> {
+    auto conn = co_await connect(cfg, "bbmd-cli");
+    const auto all = co_await bbm::progress_all(*conn);
+    std::cout << (json ? bbm::render_status_json(all) : bbm::render_status_table(all));
+    co_return kExitOk;
+  });
+}
+
+int background_pause(const config::Config& cfg, const std::string& name) { return flip(cfg, name, true); }
+int background_resume(const config::Config& cfg, const std::string& name) { return flip(cfg, name, false); }
+
+int background_run(const config::Config& cfg, std::optional<int> max_job_retry) {
+  auto options = runner_options(cfg, "sync");
+  if (max_job_retry) options.lease.max_attempts = *max_job_retry;
+  metrics::Metrics metrics;
+  const auto registry = bbm::WorkRegistry::with_sql_folder(cfg.backgroundmigrations.sqlfunctions);
+  return run_to_completion([&]() -> awaitable<int> {
+    auto conn = co_await connect(cfg, "bbmd-run");
+    bbm::SyncWorker worker(registry, metrics, options, [](const std::string& line) { std::cout << line << std::endl; });
+    const auto report = co_await worker.run_all(*conn);
+    for (const auto& item : report.items) {
+      if (!item.finished) std::cerr << "bbmd: " << item.name << " could not finish: " << item.problem << "\n";
+    }
+    std::cout << report.items.size() << " batched background migration" << (report.items.size() == 1 ? "" : "s")
+              << " processed, " << (report.all_finished() ? "all finished" : "some could not finish") << "\n";
+    co_return report.all_finished() ? kExitOk : kExitFailure;
+  });
+}
+
+}  // namespace bbmd::cli

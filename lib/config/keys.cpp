@@ -1,0 +1,235 @@
+// The one table of config keys, and the table-driven helpers: lookup, display, reload diffing.
+#include "config/keys.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <type_traits>
+#include <utility>
+
+#include "config/duration.hpp"
+
+namespace bbmd::config {
+namespace {
+
+struct Options {
+  bool secret = false;
+  bool reloadable = false;
+  std::vector<std::string_view> choices{};
+  Range range{};
+};
+
+// Which C++ field types may hold each key type; checked at compile time for every row.
+template <KeyType Type, typename Field>
+constexpr bool kStoredAs = (Type == KeyType::string && std::is_same_v<Field, std::string>) ||
+                           (Type == KeyType::integer && std::is_same_v<Field, int>) ||
+                           (Type == KeyType::boolean && std::is_same_v<Field, bool>) ||
+                           (Type == KeyType::duration && std::is_same_v<Field, Duration>) ||
+                           (Type == KeyType::number && std::is_same_v<Field, double>) ||
+                           (Type == KeyType::path && (std::is_same_v<Field, std::string> ||
+                                                      std::is_same_v<Field, std::filesystem::path>));
+
+// A row: `Members` is the chain of pointers-to-member from Config down to the field.
+template <KeyType Type, auto... Members>
+KeyInfo key(std::string_view path, std::string_view help, Options opt = {}) {
+  using Field = std::remove_cvref_t<decltype((std::declval<Config&>().*....*Members))>;
+  static_assert(kStoredAs<Type, Field>, "key type does not match the Config field's type");
+  return KeyInfo{path,
+                 Type,
+                 opt.secret,
+                 opt.reloadable,
+                 help,
+                 std::move(opt.choices),
+                 opt.range,
+                 [](Config& c) -> FieldRef { return &(c.*....*Members); },
+                 [](const Config& c) -> ConstFieldRef { return &(c.*....*Members); }};
+}
+
+Range at_least(double min) { return Range{.min = min}; }
+Range between(double min, double max) { return Range{.min = min, .max = max}; }
+
+using C = Config;
+using Db = Database;
+using Bbm = BackgroundMigrations;
+using T = KeyType;
+
+// Bounds: a port is 16 bits; 64 workers is far past where one database benefits (each worker
+// holds a connection); jitter is a +/- fraction, so 1 could make a sleep zero.
+std::vector<KeyInfo> build_table() {
+  return {
+      key<T::string, &C::database, &Db::host>("database.host", "PostgreSQL host name, IP address or socket folder"),
+      key<T::integer, &C::database, &Db::port>("database.port", "PostgreSQL port", {.range = between(1, 65535)}),
+      key<T::string, &C::database, &Db::user>("database.user", "PostgreSQL role to connect as"),
+      key<T::string, &C::database, &Db::password>("database.password", "password of database.user",
+                                                  {.secret = true}),
+      key<T::string, &C::database, &Db::dbname>("database.dbname", "database holding the registry tables"),
+      key<T::string, &C::database, &Db::sslmode>(
+          "database.sslmode", "libpq sslmode",
+          {.choices = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}}),
+      key<T::string, &C::database, &Db::sslcert>("database.sslcert", "client certificate file (libpq sslcert)"),
+      key<T::string, &C::database, &Db::sslkey>("database.sslkey", "client key file (libpq sslkey)"),
+      key<T::string, &C::database, &Db::sslrootcert>("database.sslrootcert", "CA file (libpq sslrootcert)"),
+      key<T::duration, &C::database, &Db::connecttimeout>("database.connecttimeout",
+                                                          "how long one connection attempt may take"),
+      key<T::integer, &C::pool, &Pool::maxopen>("database.pool.maxopen",
+                                                "connections per process, workers included",
+                                                {.range = at_least(1)}),
+      key<T::boolean, &C::backgroundmigrations, &Bbm::enabled>("database.backgroundmigrations.enabled",
+                                                               "run background migrations in serve"),
+      key<T::duration, &C::backgroundmigrations, &Bbm::jobinterval>(
+          "database.backgroundmigrations.jobinterval", "minimum gap between two job starts of one worker",
+          {.reloadable = true}),
+      key<T::integer, &C::backgroundmigrations, &Bbm::maxjobretries>(
+          "database.backgroundmigrations.maxjobretries", "attempts a job gets before its migration fails",
+          {.reloadable = true, .range = at_least(1)}),
+      key<T::integer, &C::backgroundmigrations, &Bbm::workers>("database.backgroundmigrations.workers",
+                                                               "concurrent workers in this process",
+                                                               {.range = between(1, 64)}),
+      key<T::duration, &C::backgroundmigrations, &Bbm::leaseduration>(
+          "database.backgroundmigrations.leaseduration", "how long a job lease lasts without renewal",
+          {.range = at_least(1)}),
+      key<T::duration, &C::backgroundmigrations, &Bbm::statementtimeout>(
+          "database.backgroundmigrations.statementtimeout", "statement_timeout for batch queries (0: none)",
+          {.reloadable = true}),
+      key<T::duration, &C::backgroundmigrations, &Bbm::locktimeout>(
+          "database.backgroundmigrations.locktimeout", "lock_timeout for batch queries (0: none)",
+          {.reloadable = true}),
+      key<T::duration, &C::backgroundmigrations, &Bbm::shutdowntimeout>(
+          "database.backgroundmigrations.shutdowntimeout", "how long running jobs get to finish on shutdown"),
+      key<T::duration, &C::backgroundmigrations, &Bbm::startupjitter>(
+          "database.backgroundmigrations.startupjitter", "random delay before the first job, spreading replicas"),
+      key<T::duration, &C::backgroundmigrations, &Bbm::holdinterval>(
+          "database.backgroundmigrations.holdinterval", "how long a held migration waits before a recheck",
+          {.reloadable = true}),
+      key<T::path, &C::backgroundmigrations, &Bbm::sqlfunctions>(
+          "database.backgroundmigrations.sqlfunctions", "folder of SQL work functions"),
+      key<T::duration, &C::backgroundmigrations, &Bbm::backoff, &Backoff::initial>(
+          "database.backgroundmigrations.backoff.initial", "first sleep after a failed or idle run",
+          {.reloadable = true}),
+      key<T::duration, &C::backgroundmigrations, &Bbm::backoff, &Backoff::max>(
+          "database.backgroundmigrations.backoff.max", "longest sleep; also the idle poll interval",
+          {.reloadable = true}),
+      key<T::number, &C::backgroundmigrations, &Bbm::backoff, &Backoff::multiplier>(
+          "database.backgroundmigrations.backoff.multiplier", "growth factor of consecutive sleeps",
+          {.reloadable = true, .range = at_least(1)}),
+      key<T::number, &C::backgroundmigrations, &Bbm::backoff, &Backoff::jitter>(
+          "database.backgroundmigrations.backoff.jitter", "+/- fraction applied to every sleep",
+          {.reloadable = true, .range = {.min = 0, .max = 1, .max_exclusive = true}}),
+      key<T::path, &C::backgroundmigrations, &Bbm::throttle, &Throttle::flagfile>(
+          "database.backgroundmigrations.throttle.flagfile", "throttle while this file exists (empty: off)",
+          {.reloadable = true}),
+      key<T::string, &C::backgroundmigrations, &Bbm::throttle, &Throttle::query>(
+          "database.backgroundmigrations.throttle.query", "throttle while this SQL returns true (empty: off)",
+          {.reloadable = true}),
+      key<T::path, &C::migrations, &Migrations::pre>("database.migrations.pre",
+                                                     "folder of pre-deployment migrations"),
+      key<T::path, &C::migrations, &Migrations::post>("database.migrations.post",
+                                                      "folder of post-deployment migrations"),
+      key<T::string, &C::log, &Log::level>("log.level", "least severe level written",
+                                           {.reloadable = true,
+                                            .choices = {"trace", "debug", "info", "warn", "error"}}),
+      key<T::string, &C::log, &Log::formatter>("log.formatter", "log line format",
+                                               {.choices = {"json", "text"}}),
+      key<T::string, &C::http_debug, &HttpDebug::addr>("http.debug.addr",
+                                                       "metrics and health listener host:port (empty: off)"),
+      key<T::boolean, &C::http_debug, &HttpDebug::prometheus_enabled>("http.debug.prometheus.enabled",
+                                                                      "serve Prometheus metrics"),
+      key<T::string, &C::http_debug, &HttpDebug::prometheus_path>("http.debug.prometheus.path",
+                                                                  "URL path of the metrics"),
+  };
+}
+
+std::string number_text(double v) {
+  char buf[32];
+  const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;  // shortest form: "2", "0.25"
+  return std::string(buf, end);
+}
+
+template <typename A, typename B>
+bool same_value(const A* a, const B* b) {
+  if constexpr (std::is_same_v<A, B>) {
+    return *a == *b;
+  } else {
+    return false;  // unreachable: both sides come from the same row
+  }
+}
+
+}  // namespace
+
+const std::vector<KeyInfo>& keys() {
+  static const std::vector<KeyInfo> table = build_table();
+  return table;
+}
+
+const KeyInfo* find_key(std::string_view path) {
+  const auto& table = keys();
+  const auto it = std::find_if(table.begin(), table.end(), [&](const KeyInfo& k) { return k.path == path; });
+  return it == table.end() ? nullptr : &*it;
+}
+
+std::string_view type_name(KeyType type) {
+  switch (type) {
+    case KeyType::string: return "a string";
+    case KeyType::integer: return "an integer";
+    case KeyType::boolean: return "a boolean (true/false)";
+    case KeyType::duration: return "a duration (e.g. \"10s\", \"1m30s\")";
+    case KeyType::number: return "a number";
+    case KeyType::path: return "a path";
+  }
+  return "a value";
+}
+
+std::string env_name(std::string_view path) {
+  std::string name = "REGISTRY_";
+  for (char c : path) {
+    name += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return name;
+}
+
+std::string display(const KeyInfo& key, const Config& config) {
+  return std::visit(
+      [&](const auto* v) -> std::string {
+        using V = std::remove_cvref_t<decltype(*v)>;
+        if constexpr (std::is_same_v<V, std::string>) {
+          return key.secret && !v->empty() ? "<redacted>" : *v;
+        } else if constexpr (std::is_same_v<V, std::filesystem::path>) {
+          return v->string();
+        } else if constexpr (std::is_same_v<V, bool>) {
+          return *v ? "true" : "false";
+        } else if constexpr (std::is_same_v<V, Duration>) {
+          return format_duration(*v);
+        } else if constexpr (std::is_same_v<V, double>) {
+          return number_text(*v);
+        } else {
+          return std::to_string(*v);
+        }
+      },
+      key.read(config));
+}
+
+std::vector<std::string> changed_non_reloadable(const Config& old, const Config& now) {
+  std::vector<std::string> changed;
+  for (const auto& key : keys()) {
+    if (key.reloadable) continue;
+    const bool same = std::visit([](const auto* a, const auto* b) { return same_value(a, b); }, key.read(old),
+                                 key.read(now));
+    if (!same) changed.emplace_back(key.path);
+  }
+  return changed;
+}
+
+void copy_reloadable(const Config& from, Config& to) {
+  for (const auto& key : keys()) {
+    if (!key.reloadable) continue;
+    std::visit(
+        [](auto* dst, const auto* src) {
+          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(*dst)>, std::remove_cvref_t<decltype(*src)>>) {
+            *dst = *src;
+          }
+        },
+        key.field(to), key.read(from));
+  }
+}
+
+}  // namespace bbmd::config

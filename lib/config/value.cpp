@@ -1,0 +1,86 @@
+// Text -> typed value for one key: the parsing rules shared by YAML scalars and REGISTRY_* values.
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "config/duration.hpp"
+#include "config/keys.hpp"
+
+namespace bbmd::config {
+namespace {
+
+// The offending text is quoted in errors so the operator sees what was read, except for secrets.
+std::string got(const KeyInfo& key, std::string_view text) {
+  if (key.secret) return "";
+  return ", got \"" + std::string(text) + "\"";
+}
+
+[[noreturn]] void expected(const KeyInfo& key, std::string_view text) {
+  throw std::invalid_argument("expected " + std::string(type_name(key.type)) + got(key, text));
+}
+
+int parse_int(const KeyInfo& key, std::string_view text) {
+  long long v = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (ec == std::errc::result_out_of_range ||
+      (ec == std::errc{} && ptr == end &&
+       (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()))) {
+    throw std::invalid_argument("integer out of range" + got(key, text));
+  }
+  if (ec != std::errc{} || ptr != end || text.empty()) expected(key, text);
+  return static_cast<int>(v);
+}
+
+double parse_number(const KeyInfo& key, std::string_view text) {
+  double v = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc{} || ptr != end || text.empty() || !std::isfinite(v)) expected(key, text);
+  return v;
+}
+
+// YAML 1.1 spellings the registry's Go config accepted, plus 1/0 for environment variables.
+bool parse_bool(const KeyInfo& key, std::string_view text) {
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower == "true" || lower == "yes" || lower == "1") return true;
+  if (lower == "false" || lower == "no" || lower == "0") return false;
+  expected(key, text);
+}
+
+Duration parse_duration_value(const KeyInfo& key, std::string_view text) {
+  try {
+    return parse_duration(text);
+  } catch (const DurationError& e) {
+    throw std::invalid_argument("invalid duration" + (key.secret ? "" : " \"" + std::string(text) + "\"") + ": " +
+                                e.what());
+  }
+}
+
+}  // namespace
+
+void set_from_text(const KeyInfo& key, Config& config, std::string_view text) {
+  std::visit(
+      [&](auto* field) {
+        using F = std::remove_cvref_t<decltype(*field)>;
+        if constexpr (std::is_same_v<F, int>) {
+          *field = parse_int(key, text);
+        } else if constexpr (std::is_same_v<F, double>) {
+          *field = parse_number(key, text);
+        } else if constexpr (std::is_same_v<F, bool>) {
+          *field = parse_bool(key, text);
+        } else if constexpr (std::is_same_v<F, Duration>) {
+          *field = parse_duration_value(key, text);
+        } else {
+          *field = std::string(text);
+        }
+      },
+      key.field(config));
+}
+
+}  // namespace bbmd::config

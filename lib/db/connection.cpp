@@ -1,0 +1,308 @@
+// Non-blocking libpq connection: connect, query and cancel driven by Asio socket readiness.
+#include "db/connection.hpp"
+
+#include "log/log.hpp"
+
+#include <libpq-fe.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
+#include <optional>
+#include <stdexcept>
+
+namespace bbmd::db {
+
+namespace {
+
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kLogComponent = "bbmd.db";
+
+struct PGconnDeleter {
+  void operator()(PGconn* c) const noexcept { PQfinish(c); }
+};
+using PGconnPtr = std::unique_ptr<PGconn, PGconnDeleter>;
+
+struct PGresultDeleter {
+  void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+using PGresultPtr = std::unique_ptr<PGresult, PGresultDeleter>;
+
+// libpq messages end with a newline (sometimes several lines); logs want one trimmed string.
+std::string trimmed(const char* msg) {
+  std::string s = msg ? msg : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// PQcancel blocks on a fresh TCP connect to the server, so it must not run on the loop.
+// One small pool for the whole process: cancels are rare and short.
+asio::thread_pool& cancel_threads() {
+  static asio::thread_pool pool(1);
+  return pool;
+}
+
+// Server notices (RAISE NOTICE in work functions, a FATAL that arrives while idle) would go to
+// stderr as raw text by default and break the one-JSON-object-per-line log.
+void log_notice(void*, const PGresult* res) {
+  static const log::Logger logger(kLogComponent);
+  const char* severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+  std::string_view sev = severity ? severity : "";
+  bool chatter = sev == "NOTICE" || sev == "INFO" || sev == "LOG" || sev == "DEBUG";
+  logger.log(chatter ? log::Level::debug : log::Level::warn, "server notice",
+             {{"severity", sev}, {"notice", trimmed(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))}});
+}
+
+// Runs on cancel_threads(). Owns the PGcancel so it outlives the Connection if that is
+// destroyed mid-cancel. Best effort: if it fails, the statement runs to its statement_timeout.
+asio::awaitable<void> send_cancel(std::shared_ptr<PGcancel> handle) {
+  char err[256] = {};
+  (void)PQcancel(handle.get(), err, sizeof err);
+  co_return;
+}
+
+}  // namespace
+
+struct Connection::Impl {
+  asio::any_io_executor ex;
+  PGconnPtr conn;
+  // Watches libpq's socket; never owns it (released before libpq closes the fd).
+  std::optional<asio::posix::stream_descriptor> sock;
+  QueryObserver observer;
+  bool broken = false;
+  bool busy = false;  // a query is in flight: one at a time per connection
+
+  ~Impl() { unwatch(); }
+
+  void unwatch() noexcept {
+    if (sock) {
+      error_code ignored;
+      sock->cancel(ignored);
+      sock->release();
+      sock.reset();
+    }
+  }
+
+  // Wraps libpq's current socket. During connect libpq may close its socket and open a new
+  // one (next host, SSL fallback) that can even reuse the same fd number, so callers re-wrap
+  // after every PQconnectPoll instead of comparing numbers.
+  void watch() {
+    unwatch();
+    int fd = PQsocket(conn.get());
+    if (fd < 0) fail_lost("connection has no socket");
+    sock.emplace(ex, fd);
+  }
+
+  [[noreturn]] void fail_lost(const std::string& what) {
+    broken = true;
+    std::string msg = trimmed(conn ? PQerrorMessage(conn.get()) : nullptr);
+    throw Error(ErrorKind::connection_lost, "", msg.empty() ? what : what + ": " + msg);
+  }
+
+  asio::awaitable<error_code> wait(asio::posix::stream_descriptor::wait_type type) {
+    error_code ec;
+    co_await sock->async_wait(type, asio::redirect_error(asio::use_awaitable, ec));
+    co_return ec;
+  }
+
+  // Throws after a failed socket wait: an external cancellation stays an Asio cancellation
+  // (the caller is stopping), anything else means the socket is unusable.
+  [[noreturn]] void fail_wait(const error_code& ec) {
+    broken = true;  // libpq is mid-protocol; the connection cannot be reused either way
+    if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);
+    throw Error(ErrorKind::connection_lost, "", "socket wait failed: " + ec.message());
+  }
+
+  asio::awaitable<void> connect(std::chrono::milliseconds timeout);
+  asio::awaitable<Result> roundtrip(std::string_view name, const std::function<int(PGconn*)>& send);
+  asio::awaitable<void> flush();
+  asio::awaitable<PGresultPtr> read_results();
+};
+
+asio::awaitable<void> Connection::Impl::connect(std::chrono::milliseconds timeout) {
+  // The deadline cancels the pending socket wait; the flag tells that apart from other aborts.
+  bool timed_out = false;
+  asio::steady_timer deadline(ex, timeout);
+  deadline.async_wait([this, &timed_out](error_code ec) {
+    if (ec) return;  // cancelled: the connect finished (or the frame is gone)
+    timed_out = true;
+    error_code ignored;
+    if (sock) sock->cancel(ignored);
+  });
+  PostgresPollingStatusType status = PGRES_POLLING_WRITING;  // as libpq documents for the first round
+  while (status != PGRES_POLLING_OK) {
+    if (status == PGRES_POLLING_FAILED) fail_lost("connect failed");
+    watch();
+    auto ec = co_await wait(status == PGRES_POLLING_READING ? asio::posix::stream_descriptor::wait_read
+                                                            : asio::posix::stream_descriptor::wait_write);
+    if (timed_out) {
+      broken = true;
+      throw Error(ErrorKind::timeout, "", "connect timed out after " + std::to_string(timeout.count()) + "ms");
+    }
+    if (ec) fail_wait(ec);
+    status = PQconnectPoll(conn.get());
+  }
+  deadline.cancel();
+  watch();  // the final socket, used for every query from now on
+  if (PQsetnonblocking(conn.get(), 1) != 0) fail_lost("cannot set non-blocking mode");
+}
+
+asio::awaitable<void> Connection::Impl::flush() {
+  // PQflush returns 1 while libpq still holds unsent bytes (large parameters).
+  for (;;) {
+    int r = PQflush(conn.get());
+    if (r == 0) co_return;
+    if (r < 0) fail_lost("sending query failed");
+    if (auto ec = co_await wait(asio::posix::stream_descriptor::wait_write)) fail_wait(ec);
+    // Reading what the server sent meanwhile keeps it from blocking on its own send buffer.
+    if (!PQconsumeInput(conn.get())) fail_lost("reading from server failed");
+  }
+}
+
+asio::awaitable<PGresultPtr> Connection::Impl::read_results() {
+  PGresultPtr last;
+  for (;;) {
+    if (!PQconsumeInput(conn.get())) fail_lost("reading from server failed");
+    while (!PQisBusy(conn.get())) {
+      PGresultPtr res(PQgetResult(conn.get()));
+      if (!res) co_return last;
+      // Keep the last result, but an error wins over anything libpq reports after it.
+      if (!last || PQresultStatus(last.get()) != PGRES_FATAL_ERROR) last = std::move(res);
+    }
+    if (auto ec = co_await wait(asio::posix::stream_descriptor::wait_read)) fail_wait(ec);
+  }
+}
+
+// Sends one request (send() is PQsendQuery or PQsendQueryParams), waits for all its results
+// and turns a failure into db::Error. Reports to the observer on every exit path.
+asio::awaitable<Result> Connection::Impl::roundtrip(std::string_view name, const std::function<int(PGconn*)>& send) {
+  if (busy) throw std::logic_error("db::Connection: another query is already running on this connection");
+  if (broken || !conn) throw Error(ErrorKind::connection_lost, "", "connection is broken or closed");
+  busy = true;
+  bool ok = false;
+  struct Finish {
+    Impl& d;
+    std::string_view name;
+    Clock::time_point start;
+    bool& ok;
+    ~Finish() {
+      d.busy = false;
+      if (d.observer) d.observer(name, std::chrono::duration<double>(Clock::now() - start).count(), ok);
+    }
+  } finish{*this, name, Clock::now(), ok};
+
+  if (!send(conn.get())) {
+    if (PQstatus(conn.get()) == CONNECTION_BAD) fail_lost("sending query failed");
+    throw Error(ErrorKind::other, "", trimmed(PQerrorMessage(conn.get())));
+  }
+  co_await flush();
+  PGresultPtr res = co_await read_results();
+
+  // The server may report the cause (57P01 ...) and then close; either way the session is gone.
+  bool lost = PQstatus(conn.get()) == CONNECTION_BAD;
+  if (!res || PQresultStatus(res.get()) == PGRES_FATAL_ERROR) {
+    const char* state = res ? PQresultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr;
+    std::string sqlstate = state ? state : "";
+    std::string msg = res ? trimmed(PQresultErrorMessage(res.get())) : trimmed(PQerrorMessage(conn.get()));
+    ErrorKind kind = lost ? ErrorKind::connection_lost : classify_sqlstate(sqlstate);
+    if (kind == ErrorKind::connection_lost) broken = true;
+    throw Error(kind, std::move(sqlstate), msg.empty() ? "query failed" : msg);
+  }
+  if (lost) fail_lost("connection lost");
+  ok = true;
+  co_return Result(res.release());
+}
+
+Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Connection::~Connection() { close(); }
+
+asio::awaitable<std::unique_ptr<Connection>> Connection::connect(asio::any_io_executor ex, const ConnParams& params,
+                                                                 QueryObserver observer) {
+  std::vector<const char*> keys, values;
+  for (const auto& [k, v] : params.keywords) {
+    keys.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+
+  auto impl = std::make_unique<Impl>();
+  impl->ex = ex;
+  impl->observer = std::move(observer);
+  impl->conn.reset(PQconnectStartParams(keys.data(), values.data(), 0));
+  if (!impl->conn) throw Error(ErrorKind::connection_lost, "", "libpq could not allocate a connection");
+  if (PQstatus(impl->conn.get()) == CONNECTION_BAD) impl->fail_lost("connect failed");
+  PQsetNoticeReceiver(impl->conn.get(), log_notice, nullptr);
+  co_await impl->connect(params.connect_timeout);
+  co_return std::unique_ptr<Connection>(new Connection(std::move(impl)));
+}
+
+asio::awaitable<Result> Connection::query(std::string_view name, std::string_view sql, const Params& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p.value() ? p.value()->c_str() : nullptr);
+  std::string sql_text(sql);
+  // Named, not a temporary inside co_await: GCC 12 may destroy such temporaries twice.
+  const std::function<int(PGconn*)> send = [&](PGconn* c) {
+    return PQsendQueryParams(c, sql_text.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                             nullptr, 0);
+  };
+  co_return co_await impl_->roundtrip(name, send);
+}
+
+asio::awaitable<Result> Connection::execute_script(std::string_view name, std::string_view sql) {
+  std::string sql_text(sql);
+  const std::function<int(PGconn*)> send = [&](PGconn* c) { return PQsendQuery(c, sql_text.c_str()); };
+  co_return co_await impl_->roundtrip(name, send);
+}
+
+asio::awaitable<void> Connection::cancel() {
+  if (!impl_->conn) co_return;
+  std::shared_ptr<PGcancel> handle(PQgetCancel(impl_->conn.get()), [](PGcancel* c) { PQfreeCancel(c); });
+  if (!handle) co_return;
+  // A named awaitable, not a lambda temporary inside the co_await: GCC 12 destroys such
+  // temporaries twice.
+  auto job = send_cancel(std::move(handle));
+  co_await asio::co_spawn(cancel_threads().get_executor(), std::move(job), asio::use_awaitable);
+}
+
+std::string Connection::quote_identifier(std::string_view name) const {
+  if (!impl_->conn) throw Error(ErrorKind::connection_lost, "", "connection is closed");
+  char* quoted = PQescapeIdentifier(impl_->conn.get(), name.data(), name.size());
+  if (!quoted) throw Error(ErrorKind::data_error, "", trimmed(PQerrorMessage(impl_->conn.get())));
+  std::string out(quoted);
+  PQfreemem(quoted);
+  return out;
+}
+
+bool Connection::broken() const noexcept { return impl_->broken || !impl_->conn; }
+
+bool Connection::still_connected() noexcept {
+  Impl& d = *impl_;
+  if (d.broken || !d.conn) return false;
+  if (d.busy) return true;  // a query in flight will find out itself
+  // One read returns what the server sent before closing (its FATAL), the next sees the EOF.
+  for (int i = 0; i < 2 && !d.broken; ++i) {
+    if (!PQconsumeInput(d.conn.get()) || PQstatus(d.conn.get()) == CONNECTION_BAD) d.broken = true;
+  }
+  if (!d.broken) (void)PQisBusy(d.conn.get());  // parses what was read, so buffers do not grow
+  return !d.broken;
+}
+
+int Connection::backend_pid() const noexcept { return impl_->conn ? PQbackendPID(impl_->conn.get()) : 0; }
+
+void Connection::close() noexcept {
+  if (!impl_) return;
+  impl_->unwatch();  // before PQfinish closes the fd
+  impl_->conn.reset();
+  impl_->broken = true;
+}
+
+}  // namespace bbmd::db

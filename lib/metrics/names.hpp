@@ -1,0 +1,80 @@
+#pragma once
+// Metric names, help texts and label keys, paired so a name never drifts from its help.
+// Names and help texts of the registry's metrics are copied from the GitLab container registry so
+// its dashboards and alerts keep working; bbmd's additions use the same prefixes.
+#include <array>
+#include <string_view>
+
+namespace bbmd::metrics::names {
+
+struct Def {
+  const char* name;
+  const char* help;
+};
+
+// The registry's BBM metrics.
+inline constexpr Def kRunsTotal{"registry_bbm_runs_total", "A counter for batched migration worker runs."};
+inline constexpr Def kRunDuration{"registry_bbm_run_duration_seconds",
+                                  "A histogram of latencies for batched migration worker runs."};
+inline constexpr Def kJobDuration{"registry_bbm_job_duration_seconds",
+                                  "A histogram of latencies for a batched migration job."};
+inline constexpr Def kQueryDuration{"registry_bbm_query_duration_seconds",
+                                    "A histogram of latencies for batched migration database queries."};
+inline constexpr Def kSubBatchDuration{"registry_bbm_sub_batch_duration_seconds",
+                                       "A histogram of latencies for batched migration sub-batches."};
+inline constexpr Def kJobBatchSize{"registry_bbm_job_batch_size",
+                                   "A gauge for the batch size of a batched migration job."};
+inline constexpr Def kMigratedTuples{"registry_bbm_migrated_tuples_total",
+                                     "A counter for total batched migration records migrated."};
+inline constexpr Def kSleepDuration{"registry_bbm_sleep_duration_seconds",
+                                    "A histogram of sleep durations between BBM worker runs."};
+inline constexpr Def kProgress{"registry_database_bbm_progress_percent",
+                               "Background migration progress percentage (0-100)."};
+
+// The registry's database metrics.
+inline constexpr Def kQueriesTotal{"registry_database_queries_total", "A counter for database queries."};
+inline constexpr Def kDbQueryDuration{"registry_database_query_duration_seconds",
+                                      "A histogram of latencies for database queries."};
+inline constexpr Def kMigrationsTotal{"registry_database_migrations_total",
+                                      "A counter for schema migrations applied by this process, by type."};
+
+// bbmd's additions.
+inline constexpr Def kJobsTotal{"registry_bbm_jobs_total",
+                                "A counter for batched migration jobs by outcome "
+                                "(finished, failed, lease_lost, canceled)."};
+inline constexpr Def kLeaseTakeovers{"registry_bbm_lease_takeovers_total",
+                                     "A counter for jobs taken over from a worker whose lease expired."};
+inline constexpr Def kHold{"registry_bbm_hold",
+                           "1 while a batched migration is held (cannot start yet) for the given reason."};
+inline constexpr Def kMigrationStatus{"registry_bbm_migration_status",
+                                      "1 for the current state of a batched migration, 0 for the others."};
+inline constexpr Def kOldestPendingAge{"registry_bbm_oldest_pending_work_age_seconds",
+                                       "Age of the oldest batched migration work waiting to run."};
+inline constexpr Def kThrottleSeconds{"registry_bbm_throttle_seconds_total",
+                                      "Seconds the batched migration workers spent throttled, by reason."};
+inline constexpr Def kPoolConnections{"registry_database_pool_connections",
+                                      "Database connections in the pool: open, in_use and the max."};
+inline constexpr Def kReconnects{"registry_database_reconnects_total",
+                                 "A counter for database connections re-established after a loss."};
+inline constexpr Def kConnectFailures{"registry_database_connect_failures_total",
+                                      "A counter for failed database connection attempts."};
+inline constexpr Def kQueryErrors{"registry_database_query_errors_total", "A counter for failed database queries."};
+inline constexpr Def kBuildInfo{"bbmd_build_info", "Always 1; the labels carry the build identity."};
+
+// Label keys.
+inline constexpr const char* kMigrationId = "migration_id";
+inline constexpr const char* kMigrationName = "migration_name";
+inline constexpr const char* kOutcome = "outcome";
+inline constexpr const char* kReason = "reason";
+inline constexpr const char* kState = "state";
+inline constexpr const char* kName = "name";
+inline constexpr const char* kMigrationType = "migration_type";
+inline constexpr const char* kVersion = "version";
+
+// Values of registry_bbm_migration_status{state}; migration_state() zeroes the ones not current.
+inline constexpr std::array<std::string_view, 5> kMigrationStates{"paused", "active", "finished", "failed",
+                                                                  "running"};
+// registry_bbm_jobs_total{outcome}; only "finished" adds to migrated_tuples_total.
+inline constexpr std::string_view kOutcomeFinished = "finished";
+
+}  // namespace bbmd::metrics::names

@@ -1,0 +1,310 @@
+// The worker's step against a real PostgreSQL: exact job rows, null keyset, failure codes,
+// holds, retries and the lease fence.
+#include <catch2/catch.hpp>
+
+#include "bbm/migration_store.hpp"
+#include "bbm/runner.hpp"
+#include "bbm/status.hpp"
+#include "db/connection.hpp"
+#include "db/conninfo.hpp"
+#include "metrics/metrics.hpp"
+#include "support/async.hpp"
+#include "support/bbm_fixture.hpp"
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using bbmd::bbm::Runner;
+using bbmd::bbm::RunnerOptions;
+using bbmd::bbm::StepResult;
+using bbmd::bbm::WorkRegistry;
+using bbmd::test::MigrationRow;
+using bbmd::test::TestDatabase;
+using Rows = std::vector<std::vector<std::string>>;
+
+namespace {
+
+RunnerOptions test_options(int max_attempts = 3) {
+  RunnerOptions o;
+  o.lease.owner = "test";
+  o.lease.duration = 30s;
+  o.lease.max_attempts = max_attempts;
+  o.batch.statement_timeout = 10s;
+  o.batch.lock_timeout = 2s;
+  o.hold_interval = 60s;
+  return o;
+}
+
+// Steps the migration until a step ends it (finished, failed, held) or `max_steps` pass;
+// returns every step's kind in order.
+std::vector<StepResult::Kind> drive(TestDatabase& db, const WorkRegistry& registry, std::int64_t id,
+                                    RunnerOptions options = test_options(), int max_steps = 50) {
+  bbmd::metrics::Metrics metrics;
+  return bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<StepResult::Kind>> {
+    auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "bbmd-test"));
+    Runner runner(registry, metrics, bbmd::log::Logger("test"), options);
+    std::vector<StepResult::Kind> kinds;
+    for (int i = 0; i < max_steps; ++i) {
+      const auto m = co_await bbmd::bbm::migration_by_id(*conn, id);
+      const auto step = co_await runner.step(*conn, *m);
+      kinds.push_back(step.kind);
+      if (step.kind == StepResult::Kind::migration_finished || step.kind == StepResult::Kind::migration_failed ||
+          step.kind == StepResult::Kind::held || step.kind == StepResult::Kind::gone) {
+        break;
+      }
+    }
+    co_return kinds;
+  });
+}
+
+// A table t(id, a int, b bigint) with ids 1..n and a = id * 10.
+void make_table(TestDatabase& db, int n) {
+  db.exec("CREATE TABLE t (id bigint PRIMARY KEY, a int NOT NULL, b bigint)");
+  db.exec("INSERT INTO t SELECT g, g * 10, NULL FROM generate_series(1, " + std::to_string(n) + ") g");
+}
+
+WorkRegistry registry_with(const std::string& name, const std::string& sql) {
+  WorkRegistry registry;
+  registry.add(bbmd::bbm::make_sql_function(name, sql));
+  return registry;
+}
+
+}  // namespace
+
+TEST_CASE("93 rows in batches of 50: exact jobs, data changed, migration finished", "[bbm][runner]") {
+  TestDatabase db;
+  bbmd::test::apply_bbmd_schema(db);
+  make_table(db, 93);
+  MigrationRow row;
+  row.max_value = 93;
+  row.batch_size = 50;
+  const auto id = bbmd::test::queue_migration(db, row);
+
+  const auto kinds = drive(db, WorkRegistry{}, id);
+  CHECK(kinds == std::vector<StepResult::Kind>{StepResult::Kind::job_finished, StepResult::Kind::job_finished,
+                                               StepResult::Kind::migration_finished});
+  CHECK(db.rows("SELECT min_value, max_value, status, attempts, rows_affected, batch_size, "
+                "failure_error_code IS NULL, lease_expires_at IS NULL FROM background_migration_jobs ORDER BY id") ==
+        Rows{{"1", "50", "2", "1", "50", "50", "t", "t"}, {"51", "93", "2", "1", "43", "50", "t", "t"}});
+  CHECK(db.count("SELECT count(*) FROM t WHERE b = a") == 93);
+  CHECK(db.rows("SELECT status, started_at IS NOT NULL, finished_at IS NOT NULL, failure_error_code IS NULL, "
+                "total_tuple_count > 0 FROM batched_background_migrations") == Rows{{"2", "t", "t", "t", "t"}});
+}
+
+TEST_CASE("ranges skip gaps and never hold more than batch_size rows", "[bbm][runner]") {
+  TestDatabase db;
+  bbmd::test::apply_bbmd_schema(db);
+  db.exec("CREATE TABLE t (id bigint PRIMARY KEY, a int NOT NULL, b bigint)");
+  db.exec("INSERT INTO t SELECT g, g, NULL FROM generate_series(1, 1000, 7) g");  // 143 rows, gaps of 6
+  MigrationRow row;
+  row.max_value = 1000;
+  row.batch_size = 40;
+  const auto id = bbmd::test::queue_migration(db, row);
+  drive(db, WorkRegistry{}, id);
+  CHECK(db.rows("SELECT min_value, max_value, rows_affected FROM background_migration_jobs ORDER BY id") ==
+        Rows{{"1", "274", "40"}, {"275", "554", "40"}, {"555", "834", "40"}, {"835", "995", "23"}});
+  CHECK(db.count("SELECT count(*) FROM t WHERE b IS DISTINCT FROM a") == 0);
+  CHECK(db.scalar("SELECT status FROM batched_background_migrations") == "2");
+}
+
+TEST_CASE("null keyset fills every NULL and finishes; without its partial index it is held", "[bbm][runner]") {
+  TestDatabase db;
+  bbmd::test::apply_bbmd_schema(db);
+  db.exec("CREATE TABLE n (id bigint PRIMARY KEY, v bigint)");
+  db.exec("INSERT INTO n SELECT g, CASE WHEN g % 3 = 0 THEN -1 END FROM generate_series(1, 200) g");
+  db.exec("CREATE SEQUENCE n_seq");
+  MigrationRow row;
+  row.table_name = "public.n";
+  row.column_name = "v";
+  row.job_signature_name = "fill_from_sequence";
+  row.job_arguments = R"({"sequence": "public.n_seq"})";
+  row.batching_strategy = "null_keyset";
+  row.max_value = 200;
+  row.batch_size = 30;
+  const auto id = bbmd::test::queue_migration(db, row);
+
+  SECTION("without the partial index: held with a reason, not failed, no job") {
+    const auto kinds = drive(db, WorkRegistry{}, id);
+    CHECK(kinds == std::vector<StepResult::Kind>{StepResult::Kind::held});
+    CHECK(db.rows("SELECT status, failure_error_code IS NULL, hold_code, hold_until > now() "
+                  "FROM batched_background_migrations") == Rows{{"1", "t", "missing_index", "t"}});
+    CHECK(db.scalar("SELECT hold_reason FROM batched_background_migrations")
+              .find("CREATE INDEX CONCURRENTLY ON \"public\".\"n\" (\"id\") WHERE \"v\" IS NULL") != std::string::npos);
+    CHECK(db.count("SELECT count(*) FROM background_migration_jobs") == 0);
+  }
+
+  SECTION("with the partial index: every NULL filled, others untouched, finished, hold cleared") {
+    drive(db, WorkRegistry{}, id);  // held first
+    db.exec("CREATE INDEX n_v_null ON n (id) WHERE v IS NULL");
+    const auto kinds = drive(db, WorkRegistry{}, id);
+    CHECK(kinds.back() == StepResult::Kind::migration_finished);
+    CHECK(db.count("SELECT count(*) FROM n WHERE v IS NULL") == 0);
+    CHECK(db.count("SELECT count(*) FROM n WHERE v = -1") == 66);
+    CHECK(db.count("SELECT count(DISTINCT v) FROM n WHERE v <> -1") == 134);
+    CHECK(db.count("SELECT sum(rows_affected) FROM background_migration_jobs") == 134);
+    CHECK(db.count("SELECT count(*) FROM background_migration_jobs WHERE rows_affected > 30") == 0);
+    CHECK(db.rows("SELECT status, hold_code IS NULL FROM batched_background_migrations") == Rows{{"2", "t"}});
+  }
+}
+
+TEST_CASE("bad rows fail with their code and leave everything else alone", "[bbm][runner][validation]") {
+  TestDatabase db;
+  bbmd::test::apply_bbmd_schema(db);
+  make_table(db, 10);
+  db.exec("CREATE TABLE x (id int)");
+  MigrationRow row;
+  row.max_value = 10;
+
+  struct Case {
+    const char* what;
+    std::function<void(MigrationRow&)> edit;
+    int code;
+  };
+  const std::vector<Case> cases = {
+      {"missing table", [](MigrationRow& r) { r.table_name = "public.nope"; }, 1},
+      {"injection in table_name", [](MigrationRow& r) { r.table_name = "public.t; DROP TABLE x"; }, 1},
+      {"missing column", [](MigrationRow& r) { r.column_name = "nope"; }, 2},
+      {"quotes in column_name", [](MigrationRow& r) { r.column_name = "id\"; DROP TABLE x; --"; }, 2},
+      {"copy_column target missing", [](MigrationRow& r) { r.job_arguments = R"({"from": "a", "to": "zz"})"; }, 2},
+      {"bad batching strategy", [](MigrationRow& r) { r.batching_strategy = "offset_scan"; }, 5},
+      {"fill_from_sequence on id keyset",
+       [](MigrationRow& r) {
+         r.job_signature_name = "fill_from_sequence";
+         r.job_arguments = R"({"sequence": "public.s"})";
+       },
+       5},
+      {"min above max", [](MigrationRow& r) { r.min_value = 20; }, 6},
+      {"job arguments of the wrong shape", [](MigrationRow& r) { r.job_arguments = R"({"from": 1})"; }, 7},
+      {"zero batch size", [](MigrationRow& r) { r.batch_size = 0; }, 9},
+  };
+  for (const auto& c : cases) {
+    DYNAMIC_SECTION(c.what) {
+      MigrationRow bad = row;
+      c.edit(bad);
+      const auto id = bbmd::test::queue_migration(db, bad);
+      const auto kinds = drive(db, WorkRegistry{}, id);
+      CHECK(kinds == std::vector<StepResult::Kind>{StepResult::Kind::migration_failed});
+      CHECK(db.rows("SELECT status, failure_error_code FROM batched_background_migrations WHERE id = " +
+                    std::to_string(id)) == Rows{{"3", std::to_string(c.code)}});
+      CHECK(db.count("SELECT count(*) FROM background_migration_jobs") == 0);
+      CHECK(db.scalar("SELECT to_regclass('public.x') IS NOT NULL") == "t");
+      CHECK(db.count("SELECT count(*) FROM t WHERE b IS NOT NULL") == 0);
+    }
+  }
+}
+
+TEST_CASE("an unknown work function holds, then runs once a build knows it", "[bbm][runner]") {
+  TestDatabase db;
+  bbmd::test::apply_bbmd_schema(db);
+  make_table(db, 20);
+  MigrationRow row;
+  row.max_value = 20;
+  row.job_signature_name = "double_a";
+  const auto id = bbmd::test::queue_migration(db, row);
+
+  CHECK(drive(db, WorkRegistry{}, id) == std::vector<StepResult::Kind>{StepResult::Kind::held});
+  CHECK(db.rows("SELECT status, hold_code, failure_error_code IS NULL FROM batched_background_migrations") ==
+        Rows{{"1", "unknown_work_function", "t"}});
+
+  const auto knows = registry_with("double_a", "UPDATE {{table}} SET b = a * 2 WHERE {{column}} BETWEEN $1 AND $2");
+  const auto runnable = bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::size_t> {
+    auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "t"));
+    const auto old_build = (co_await bbmd::bbm::runnable_migrations(*conn, WorkRegistry{}.names())).size();
+    const auto new_build = (co_await bbmd::bbm::runnable_migrations(*conn, knows.names())).size();
+    co_return old_build * 10 + new_build;
+  });
+  CHECK(runnable == 1);  // the old build skips the held row, the new one gets it at once
+  CHECK(drive(db, knows, id).back() == StepResult::Kind::migration_finished);
+  CHECK(db.count("SELECT count(*) FROM t WHERE b = a * 2") == 20);
+  CHECK(db.scalar("SELECT hold_code IS NULL FROM batched_background_migrations") == "t");
+}
+
+TEST_CASE("a job failing twice then succeeding ends with 3 attempts", "[bbm][runner][retry]") {
+  TestDatabase db;
+  bbmd::test::apply_bbmd_schema(db);
+  make_table(db, 10);
+  // The attempt counter must survive the rollback of a failed attempt: nextval is not transactional.
+  db.exec("CREATE SEQUENCE attempt_seq");
+  const auto flaky = registry_with(
+      "flaky", "UPDATE {{table}} SET b = a WHERE {{column}} BETWEEN $1 AND $2 "
+               "AND (CASE WHEN nextval('attempt_seq') < 3 THEN a / 0 ELSE 1 END) = 1");
+  MigrationRow row;
+  row.max_value = 10;
+  row.job_signature_name = "flaky";
+  const auto id = bbmd::test::queue_migration(db, row);
+  const auto kinds = drive(db, flaky, id);
+  CHECK(kinds == std::vector<StepResult::Kind>{StepResult::Kind::job_failed, StepResult::Kind::job_failed,
+                                               StepResult::Kind::job_finished,
+                                               StepResult::Kind::migration_finished});
+  CHECK(db.rows("SELECT status, attempts, failure_error_code IS NULL, last_error IS NULL "
+                "FROM background_migration_jobs") == Rows{{"2", "3", "t", "t"}});
+  CHECK(db.count("SELECT count(*) FROM t WHERE b = a") == 10);
+}
+
+TEST_CASE("a job that always fails fails the migration with code 4 after maxjobretries attempts",
+          "[bbm][runner][retry]") {
+  TestDatabase db;
+  bbmd::test::apply_bbmd_schema(db);
+  make_table(db, 100);
+  const auto broken = registry_with("broken", "UPDATE {{table}} SET b = a / (a - 500) WHERE {{column}} BETWEEN $1 AND $2");
+  MigrationRow row;
+  row.max_value = 100;
+  row.batch_size = 100;
+  row.job_signature_name = "broken";
+  db.exec("UPDATE t SET a = 500 WHERE id = 42");  // one poisoned row makes its whole batch fail
+  const auto id = bbmd::test::queue_migration(db, row);
+  const auto kinds = drive(db, broken, id, test_options(4));
+  CHECK(kinds == std::vector<StepResult::Kind>{StepResult::Kind::job_failed, StepResult::Kind::job_failed,
+                                               StepResult::Kind::job_failed, StepResult::Kind::job_failed,
+                                               StepResult::Kind::migration_failed});
+  CHECK(db.rows("SELECT status, attempts, failure_error_code FROM background_migration_jobs") ==
+        Rows{{"3", "4", "11"}});
+  CHECK(db.scalar("SELECT last_error FROM background_migration_jobs").find("division by zero") != std::string::npos);
+  CHECK(db.rows("SELECT status, failure_error_code FROM batched_background_migrations") == Rows{{"3", "4"}});
+  CHECK(db.count("SELECT count(*) FROM t WHERE b IS NOT NULL") == 0);
+}
+
+TEST_CASE("a worker whose lease was taken over cannot commit", "[bbm][runner][lease]") {
+  TestDatabase db;
+  bbmd::test::apply_bbmd_schema(db);
+  make_table(db, 10);
+  MigrationRow row;
+  row.max_value = 10;
+  const auto id = bbmd::test::queue_migration(db, row);
+  bbmd::metrics::Metrics metrics;
+  const auto outcome = bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<int> {
+    auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "t"));
+    const auto m = *co_await bbmd::bbm::migration_by_id(*conn, id);
+    bbmd::bbm::Target target;
+    WorkRegistry registry;
+    bbmd::bbm::Validator v(registry);
+    REQUIRE((co_await v.validate(*conn, m, target)).runnable());
+    const auto lease = co_await bbmd::bbm::lease_next_job(*conn, m, target, test_options().lease);
+    REQUIRE(lease.kind == bbmd::bbm::LeaseOutcome::Kind::leased);
+    // Another worker takes the job over (as after an expiry): the fencing token moves on.
+    db.exec("UPDATE background_migration_jobs SET lease_token = nextval('bbm_lease_token_seq')");
+    const auto out = co_await bbmd::bbm::run_batch(*conn, m, target, lease.job, {});
+    co_return static_cast<int>(out.kind);
+  });
+  CHECK(outcome == static_cast<int>(bbmd::bbm::BatchOutcome::Kind::lease_lost));
+  CHECK(db.count("SELECT count(*) FROM t WHERE b IS NOT NULL") == 0);
+  CHECK(db.scalar("SELECT status FROM background_migration_jobs") == "1");
+}
+
+TEST_CASE("a paused migration gets no new job; resumed it continues where it stopped", "[bbm][runner][pause]") {
+  TestDatabase db;
+  bbmd::test::apply_bbmd_schema(db);
+  make_table(db, 100);
+  MigrationRow row;
+  row.max_value = 100;
+  row.batch_size = 25;
+  const auto id = bbmd::test::queue_migration(db, row);
+  CHECK(drive(db, WorkRegistry{}, id, test_options(), 2).size() == 2);
+  db.exec("UPDATE batched_background_migrations SET status = 0");
+  CHECK(drive(db, WorkRegistry{}, id) == std::vector<StepResult::Kind>{StepResult::Kind::gone});
+  CHECK(db.count("SELECT count(*) FROM background_migration_jobs") == 2);
+  db.exec("UPDATE batched_background_migrations SET status = 1");
+  CHECK(drive(db, WorkRegistry{}, id).back() == StepResult::Kind::migration_finished);
+  CHECK(db.rows("SELECT min_value, max_value FROM background_migration_jobs ORDER BY id") ==
+        Rows{{"1", "25"}, {"26", "50"}, {"51", "75"}, {"76", "100"}});
+  CHECK(db.count("SELECT count(*) FROM t WHERE b = a") == 100);
+}
