@@ -1,0 +1,172 @@
+#pragma once
+// Helpers for the end-to-end tests: a blocking HTTP GET, JSON log and Prometheus text parsing,
+// target tables, SQL work functions, and starting `bbmd serve` on a config.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "support/bbm_fixture.hpp"
+#include "support/poll.hpp"
+#include "support/process.hpp"
+#include "support/test_db.hpp"
+
+namespace bbmd::e2e {
+
+struct HttpResponse {
+  int status = 0;  // 0: no answer
+  std::string body;
+};
+
+// One HTTP/1.0 GET to 127.0.0.1:<port><path>; the server closes the connection after answering.
+inline HttpResponse http_get(int port, const std::string& path,
+                             std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  HttpResponse out;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return out;
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return out;
+  }
+  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  std::size_t sent = 0;
+  while (sent < request.size()) {
+    const auto n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) {
+      ::close(fd);
+      return out;
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string raw;
+  char buf[8192];
+  for (;;) {
+    const auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    raw.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  // "HTTP/1.x 200 OK\r\n...\r\n\r\nbody"
+  const auto sp = raw.find(' ');
+  const auto head_end = raw.find("\r\n\r\n");
+  if (sp == std::string::npos || head_end == std::string::npos) return out;
+  out.status = std::atoi(raw.c_str() + sp + 1);
+  out.body = raw.substr(head_end + 4);
+  return out;
+}
+
+// Every stderr line that parses as a JSON object.
+inline std::vector<nlohmann::json> json_lines(const std::string& log) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object()) out.push_back(std::move(j));
+  }
+  return out;
+}
+
+// The lines with this component and msg.
+inline std::vector<nlohmann::json> log_lines(const std::string& log, const std::string& component,
+                                             const std::string& msg) {
+  std::vector<nlohmann::json> out;
+  for (auto& j : json_lines(log)) {
+    if (j.value("component", "") == component && j.value("msg", "") == msg) out.push_back(std::move(j));
+  }
+  return out;
+}
+
+// The value of the sample whose name-and-labels part is exactly `series`
+// (e.g. `registry_bbm_runs_total` or `x_total{a="1",b="2"}`), nullopt if absent.
+inline std::optional<double> metric_value(const std::string& scrape, const std::string& series) {
+  std::istringstream in(scrape);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+// The sum over every sample of metric `name`, whatever its labels.
+inline double metric_sum(const std::string& scrape, const std::string& name) {
+  double sum = 0;
+  std::istringstream in(scrape);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#' || line.compare(0, name.size(), name) != 0) continue;
+    const char next = line.size() > name.size() ? line[name.size()] : '\0';
+    if (next != '{' && next != ' ') continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+// t(id bigint pk, a int, b bigint, changes int): ids 1..n, a = id * 10, b NULL, changes 0.
+// `changes` counts how often a work function touched each row: exactly-once shows as all 1.
+inline void make_table(test::TestDatabase& db, int n) {
+  db.exec("CREATE TABLE t (id bigint PRIMARY KEY, a int NOT NULL, b bigint, changes int NOT NULL DEFAULT 0)");
+  db.exec("INSERT INTO t (id, a) SELECT g, g * 10 FROM generate_series(1, " + std::to_string(n) + ") g");
+}
+
+// Work function SQL: touches each row of the batch once; with a sleep, once per batch.
+inline std::string touch_sql() {
+  return "UPDATE {{table}} SET changes = changes + 1, b = a WHERE {{column}} BETWEEN $1 AND $2";
+}
+inline std::string sleepy_touch_sql(const std::string& seconds) {
+  return "WITH s AS (SELECT pg_sleep(" + seconds +
+         ") AS slept) UPDATE {{table}} SET changes = changes + 1, b = a FROM s WHERE {{column}} BETWEEN $1 AND $2";
+}
+
+// A migration over public.t driven by the SQL work function `function`.
+inline std::int64_t queue_t_migration(test::TestDatabase& db, const std::string& name, const std::string& function,
+                                      int rows, int batch_size) {
+  test::MigrationRow row;
+  row.name = name;
+  row.job_signature_name = function;
+  row.job_arguments = "{}";
+  row.max_value = rows;
+  row.batch_size = batch_size;
+  return test::queue_migration(db, row);
+}
+
+// `bbmd serve <config>`, started and waited for until it logs "bbmd serving".
+inline std::unique_ptr<test::BbmdProcess> start_serve(const test::ConfigFile& cfg) {
+  auto p = std::make_unique<test::BbmdProcess>(std::vector<std::string>{"serve", cfg.path()});
+  if (!p->wait_for_log("\"msg\":\"bbmd serving\"", std::chrono::seconds(10))) {
+    throw std::runtime_error("bbmd serve did not start; stderr:\n" + p->err());
+  }
+  return p;
+}
+
+inline std::string migration_status(test::TestDatabase& db, std::int64_t id) {
+  return db.scalar("SELECT status FROM batched_background_migrations WHERE id = " + std::to_string(id));
+}
+
+// True once a backend of this database (not ours) is sleeping inside a batch.
+inline bool batch_is_sleeping(test::TestDatabase& db) {
+  return db.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                  "AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE '%pg_sleep%' "
+                  "AND wait_event = 'PgSleep'") > 0;
+}
+
+}  // namespace bbmd::e2e
