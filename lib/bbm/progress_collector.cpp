@@ -1,4 +1,4 @@
-// Progress and pool gauges, refreshed periodically (see progress_collector.hpp).
+// Progress gauges, refreshed periodically (see progress_collector.hpp).
 #include "bbm/progress_collector.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -31,8 +31,6 @@ boost::asio::awaitable<void> ProgressCollector::run() {
 }
 
 boost::asio::awaitable<void> ProgressCollector::collect() {
-  const auto stats = pool_->stats();
-  metrics_.pool(stats.open, stats.in_use, stats.max_open);
   try {
     auto conn = co_await pool_->acquire();
     double oldest = 0;

@@ -1,6 +1,6 @@
 #pragma once
 // Periodically turns every migration's progress into gauges (progress, state, holds, oldest
-// pending work) and the pool's state into its gauges. One query per period for the whole table.
+// pending work). One query per period for the whole table.
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>

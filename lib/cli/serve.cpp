@@ -77,10 +77,20 @@ class Daemon {
     http::ServerOptions options{cfg_.http_debug.addr, cfg_.http_debug.prometheus_enabled,
                                 cfg_.http_debug.prometheus_path};
     server_ = std::make_unique<http::Server>(
-        ioc_.get_executor(), options, [this] { return metrics_.scrape(); },
+        ioc_.get_executor(), options,
+        [this] {
+          publish_pool();
+          return metrics_.scrape();
+        },
         [this]() -> awaitable<std::string> { co_return co_await readiness_.check(); });
     server_->start();
     log_.info("debug listener started", {{"addr", cfg_.http_debug.addr}, {"port", server_->port()}});
+  }
+
+  // Pool figures are read at scrape time, so they are never stale.
+  void publish_pool() {
+    const auto s = pool_->stats();
+    metrics_.pool({s.open, s.in_use, s.max_open, s.reconnects, s.connect_failures});
   }
 
   void start_workers() {
@@ -155,6 +165,8 @@ class Daemon {
   awaitable<void> shutdown() {
     notify_stopping();
     for (auto& w : workers_) w->stop();
+    // Workers mid-batch keep their connection; one waiting to connect (database down) gives up now.
+    pool_->close();
     collector_->stop();
     watchdog_.cancel();
     if (!co_await wait_for_workers(cfg_.backgroundmigrations.shutdowntimeout)) {
@@ -167,7 +179,6 @@ class Daemon {
       }
     }
     if (server_) server_->stop();
-    pool_->close();
     log_.info("bbmd stopped");
     ioc_.stop();
   }

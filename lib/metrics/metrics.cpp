@@ -126,6 +126,13 @@ Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
 Metrics::~Metrics() = default;
 
 // did_work is not a label: the registry's runs_total has none, and its dashboards sum it as is.
+namespace {
+void catch_up(prometheus::Counter& counter, std::uint64_t total) {
+  const double delta = static_cast<double>(total) - counter.Value();
+  if (delta > 0) counter.Increment(delta);
+}
+}  // namespace
+
 void Metrics::run_finished(bool /*did_work*/, double seconds) {
   impl_->runs_total.Increment();
   impl_->run_duration.Observe(seconds);
@@ -181,15 +188,14 @@ void Metrics::query(std::string_view name, double seconds, bool ok) {
   if (!ok) impl_->query_errors.Add(labels).Increment();
 }
 
-void Metrics::pool(std::size_t open, std::size_t in_use, std::size_t max_open) {
-  impl_->pool.Add(one_label(names::kState, "open")).Set(static_cast<double>(open));
-  impl_->pool.Add(one_label(names::kState, "in_use")).Set(static_cast<double>(in_use));
-  impl_->pool.Add(one_label(names::kState, "max")).Set(static_cast<double>(max_open));
+void Metrics::pool(const PoolFigures& figures) {
+  impl_->pool.Add(one_label(names::kState, "open")).Set(static_cast<double>(figures.open));
+  impl_->pool.Add(one_label(names::kState, "in_use")).Set(static_cast<double>(figures.in_use));
+  impl_->pool.Add(one_label(names::kState, "max")).Set(static_cast<double>(figures.max_open));
+  // The pool keeps running totals; the counters catch up to them (they only ever grow).
+  catch_up(impl_->reconnects, figures.reconnects);
+  catch_up(impl_->connect_failures, figures.connect_failures);
 }
-
-void Metrics::reconnect() { impl_->reconnects.Increment(); }
-
-void Metrics::connect_failure() { impl_->connect_failures.Increment(); }
 
 void Metrics::schema_migration_applied(std::string_view migration_type) {
   impl_->migrations_total.Add(one_label(names::kMigrationType, migration_type)).Increment();

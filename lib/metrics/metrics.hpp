@@ -41,9 +41,13 @@ class Metrics {
 
   // Database layer.
   void query(std::string_view name, double seconds, bool ok);   // registry_database_queries_total / query_duration_seconds
-  void pool(std::size_t open, std::size_t in_use, std::size_t max_open);
-  void reconnect();                                             // registry_database_reconnects_total
-  void connect_failure();                                       // registry_database_connect_failures_total
+  struct PoolFigures {
+    std::size_t open = 0, in_use = 0, max_open = 0;
+    std::uint64_t reconnects = 0, connect_failures = 0;  // running totals since start
+  };
+  // registry_database_pool_connections{state}, registry_database_reconnects_total,
+  // registry_database_connect_failures_total
+  void pool(const PoolFigures& figures);
   void schema_migration_applied(std::string_view migration_type);  // registry_database_migrations_total
 
   [[nodiscard]] std::string scrape() const;  // Prometheus text exposition

@@ -153,10 +153,7 @@ TEST_CASE("metrics: database verbs", "[metrics]") {
   Metrics m;
   m.query("lease_job", 0.002, true);
   m.query("lease_job", 0.003, false);
-  m.pool(3, 1, 8);
-  m.reconnect();
-  m.connect_failure();
-  m.connect_failure();
+  m.pool({3, 1, 8, 1, 2});
   m.schema_migration_applied("pre_deployment");
   const auto s = m.scrape();
   CHECK_LINE(s, R"(registry_database_queries_total{name="lease_job"} 2)");
@@ -169,6 +166,12 @@ TEST_CASE("metrics: database verbs", "[metrics]") {
   CHECK_LINE(s, "registry_database_reconnects_total 1");
   CHECK_LINE(s, "registry_database_connect_failures_total 2");
   CHECK_LINE(s, R"(registry_database_migrations_total{migration_type="pre_deployment"} 1)");
+  // Later figures carry running totals: the counters move up to them, never down.
+  m.pool({2, 0, 8, 4, 2});
+  m.pool({2, 0, 8, 3, 1});
+  const auto later = m.scrape();
+  CHECK_LINE(later, "registry_database_reconnects_total 4");
+  CHECK_LINE(later, "registry_database_connect_failures_total 2");
 }
 
 TEST_CASE("metrics: repeated calls reuse one series", "[metrics]") {
@@ -195,9 +198,7 @@ TEST_CASE("metrics: every required name appears after use", "[metrics]") {
   m.oldest_pending_age(1);
   m.throttled("flag_file", 1);
   m.query("q", 0.01, false);
-  m.pool(1, 1, 1);
-  m.reconnect();
-  m.connect_failure();
+  m.pool({1, 1, 1, 1, 1});
   m.schema_migration_applied("post_deployment");
   const auto s = m.scrape();
   const std::vector<std::string> required{
