@@ -2,6 +2,7 @@
 // The CLI's command handlers; each returns a process exit code (cli/exit_codes.hpp).
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 
@@ -14,7 +15,29 @@ int background_pause(const config::Config& cfg, const std::string& name);
 int background_resume(const config::Config& cfg, const std::string& name);
 int background_run(const config::Config& cfg, std::optional<int> max_job_retry);
 
-int database_migrate_up(const config::Config& cfg);
+// Flags of the `database migrate` subcommands (each uses the ones it declares in app.cpp).
+struct MigrateArgs {
+  bool skip_post = false;          // --skip-post-deployment, or SKIP_POST_DEPLOYMENT_MIGRATIONS true
+  std::optional<int> limit_pre;    // --limit-pre
+  std::optional<int> limit_post;   // --limit-post
+  std::optional<int> limit;        // down --limit
+  bool dry_run = false;
+  bool force = false;              // down: no confirmation prompt
+  bool json = false;
+  bool pending_exit_code = false;  // status: exit 1 when anything is pending
+  std::string reason;              // mark-applied --reason
+  bool post_deployment = false;    // new --post-deployment
+};
+
+int database_migrate_up(const config::Config& cfg, const MigrateArgs& args);
+int database_migrate_down(const config::Config& cfg, const MigrateArgs& args);
+int database_migrate_retry(const config::Config& cfg, const std::string& version);
+int database_migrate_mark_applied(const config::Config& cfg, const std::string& version, const MigrateArgs& args);
+int database_migrate_status(const config::Config& cfg, const MigrateArgs& args);
+int database_migrate_version(const config::Config& cfg);
+int database_migrate_new(const config::Config& cfg, const std::string& name, const MigrateArgs& args);
+// Directories, or one config file whose pre and post directories are linted.
+int database_migrate_lint(const std::vector<std::string>& paths);
 
 // Parses argv and dispatches; never throws.
 int main(int argc, char** argv);

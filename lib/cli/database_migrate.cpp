@@ -1,25 +1,209 @@
-// `bbmd database migrate up`: bbmd's own schema (this first version; pre/post folders come next).
+// `bbmd database migrate up|down|retry|mark-applied`: the commands that change the schema.
+// Each takes the migration advisory lock and prints what it will do before doing it.
+#include <chrono>
+#include <cstdio>
 #include <iostream>
 
+#include "bbm/sync_worker.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/options.hpp"
 #include "cli/runtime.hpp"
+#include "log/log.hpp"
 #include "metrics/metrics.hpp"
 #include "schema/migrator.hpp"
-#include "schema/own_schema.hpp"
+#include "schema/plan.hpp"
+#include "schema/records.hpp"
+#include "schema/upgrade.hpp"
 
 namespace bbmd::cli {
 
-int database_migrate_up(const config::Config& cfg) {
-  return run_to_completion([&]() -> boost::asio::awaitable<int> {
+namespace {
+
+using boost::asio::awaitable;
+
+schema::Catalog catalog_of(const config::Config& cfg) {
+  return schema::load_catalog(cfg.migrations.pre, cfg.migrations.post);
+}
+
+std::string plural(std::size_t n, const char* word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+std::string seconds_text(std::chrono::steady_clock::time_point start) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2fs", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return buf;
+}
+
+// Hooks shared by up and retry: inline BBM runs, metrics and progress output.
+schema::UpHooks hooks_for(const config::Config& cfg, metrics::Metrics& metrics, const bbm::WorkRegistry& registry) {
+  schema::UpHooks hooks;
+  hooks.config_path = cfg.source.string();
+  hooks.on_start = [](const schema::Known& k) {
+    std::cout << "applying " << schema::kind_name(k.kind) << " " << k.version() << std::endl;
+  };
+  hooks.on_applied = [&metrics](const schema::Known& k, double) {
+    metrics.schema_migration_applied(schema::metric_type(k.kind));
+  };
+  hooks.run_bbms = [&cfg, &metrics, &registry](db::Connection& conn,
+                                               const std::vector<std::string>& names) -> awaitable<std::vector<std::string>> {
+    bbm::SyncWorker worker(registry, metrics, runner_options(cfg, "migrate"),
+                           [](const std::string& line) { std::cout << "  " << line << std::endl; });
+    const auto report = co_await worker.run_named(conn, names);
+    std::vector<std::string> problems;
+    for (const auto& item : report.items) {
+      if (!item.finished) problems.push_back(item.name + ": " + item.problem);
+    }
+    co_return problems;
+  };
+  return hooks;
+}
+
+std::string summary(const schema::UpResult& r, const schema::UpPlan& plan, std::chrono::steady_clock::time_point start) {
+  std::size_t pre = 0, post = 0;
+  for (const auto* k : r.applied) ++(schema::is_post(k->kind) ? post : pre);
+  std::string s = "applied " + plural(pre, "pre-deployment migration") + " and " +
+                  plural(post, "post-deployment migration");
+  if (!plan.skipped_post.empty()) s += "; skipped " + plural(plan.skipped_post.size(), "post-deployment migration");
+  if (!plan.over_limit.empty()) s += "; " + std::to_string(plan.over_limit.size()) + " left by the limits";
+  s += "; BBMs run inline: ";
+  if (r.bbms_run.empty()) s += "none";
+  for (std::size_t i = 0; i < r.bbms_run.size(); ++i) s += (i ? ", " : "") + r.bbms_run[i];
+  return s + "; elapsed " + seconds_text(start) + "\n";
+}
+
+int exit_for(const schema::UpResult& r) {
+  if (r.outcome == schema::UpOutcome::done) return kExitOk;
+  std::cerr << "bbmd: " << r.message << "\n";
+  return r.outcome == schema::UpOutcome::blocked ? kExitBlocked : kExitFailure;
+}
+
+// Lock, make sure the record tables exist, run `body`, unlock.
+int with_lock(const config::Config& cfg, std::function<awaitable<int>(db::Connection&)> body) {
+  return run_to_completion([&]() -> awaitable<int> {
     auto conn = co_await connect(cfg, "bbmd-migrate");
     co_await schema::lock_migrations(*conn);
     co_await schema::ensure_records(*conn);
-    const auto applied = co_await schema::apply_pending(
-        *conn, schema::Kind::pre, schema::own_migrations(),
-        [](const std::string& version) { std::cout << "applying " << version << std::endl; });
+    const int code = co_await body(*conn);
     co_await schema::unlock_migrations(*conn);
-    std::cout << applied.size() << " pre-deployment migration" << (applied.size() == 1 ? "" : "s") << " applied\n";
+    co_return code;
+  });
+}
+
+}  // namespace
+
+int database_migrate_up(const config::Config& cfg, const MigrateArgs& args) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto catalog = catalog_of(cfg);
+  const schema::UpOptions options{args.skip_post, args.limit_pre, args.limit_post};
+  if (args.dry_run) {
+    // Reads only: no lock, no record tables created.
+    return run_to_completion([&]() -> awaitable<int> {
+      auto conn = co_await connect(cfg, "bbmd-migrate");
+      const auto records = co_await schema::read_records(*conn);
+      std::cout << "dry run, nothing will be changed\n"
+                << schema::render_up_plan(schema::plan_up(catalog, records, options), records);
+      co_return kExitOk;
+    });
+  }
+  metrics::Metrics metrics;
+  const auto registry = bbm::WorkRegistry::with_sql_folder(cfg.backgroundmigrations.sqlfunctions);
+  const auto hooks = hooks_for(cfg, metrics, registry);
+  return with_lock(cfg, [&](db::Connection& conn) -> awaitable<int> {
+    const auto records = co_await schema::read_records(conn);
+    const auto plan = schema::plan_up(catalog, records, options);
+    std::cout << schema::render_up_plan(plan, records) << std::flush;
+    const auto result = co_await schema::run_up(conn, catalog, plan, hooks);
+    std::cout << summary(result, plan, start);
+    co_return exit_for(result);
+  });
+}
+
+int database_migrate_retry(const config::Config& cfg, const std::string& version) {
+  const auto catalog = catalog_of(cfg);
+  const auto* m = catalog.find(version);
+  if (!m) {
+    std::cerr << "bbmd: this build has no migration " << version << "\n";
+    return kExitFailure;
+  }
+  metrics::Metrics metrics;
+  const auto registry = bbm::WorkRegistry::with_sql_folder(cfg.backgroundmigrations.sqlfunctions);
+  const auto hooks = hooks_for(cfg, metrics, registry);
+  return with_lock(cfg, [&](db::Connection& conn) -> awaitable<int> {
+    const auto result = co_await schema::run_retry(conn, catalog, *m, hooks);
+    if (result.outcome == schema::UpOutcome::done) std::cout << "retried " << version << ": applied\n";
+    co_return exit_for(result);
+  });
+}
+
+int database_migrate_mark_applied(const config::Config& cfg, const std::string& version, const MigrateArgs& args) {
+  const auto catalog = catalog_of(cfg);
+  const auto* m = catalog.find(version);
+  if (!m) {
+    std::cerr << "bbmd: this build has no migration " << version << "\n";
+    return kExitFailure;
+  }
+  if (args.reason.find_first_not_of(" \t") == std::string::npos) {
+    std::cerr << "bbmd: mark-applied needs --reason \"...\": the record is the only trace of why it never ran\n";
+    return kExitUsage;
+  }
+  return with_lock(cfg, [&](db::Connection& conn) -> awaitable<int> {
+    const auto records = co_await schema::read_records(conn);
+    if (records.applied(version)) {
+      std::cerr << "bbmd: " << version << " is already applied\n";
+      co_return kExitFailure;
+    }
+    co_await schema::record_marked(conn, m->kind, version, args.reason);
+    log::Logger("bbmd.migrate").warn("migration marked as applied without running it",
+                                     {{"migration_version", version}, {log::kReason, args.reason}});
+    std::cout << "marked " << version << " as applied (not run): " << args.reason << "\n";
+    co_return kExitOk;
+  });
+}
+
+int database_migrate_down(const config::Config& cfg, const MigrateArgs& args) {
+  const auto catalog = catalog_of(cfg);
+  return with_lock(cfg, [&](db::Connection& conn) -> awaitable<int> {
+    const auto records = co_await schema::read_records(conn);
+    if (const auto unknown = schema::unknown_records(catalog, records); !unknown.empty()) {
+      std::cerr << "bbmd: refusing to migrate down: the database holds migrations this build does not know "
+                   "(run down with the build that applied them):\n";
+      for (const auto* r : unknown) std::cerr << "  " << r->version << "\n";
+      co_return kExitFailure;
+    }
+    const auto steps = schema::plan_down(catalog, records, args.limit);
+    if (steps.empty()) {
+      std::cout << "nothing to revert\n";
+      co_return kExitOk;
+    }
+    std::cout << "will revert, in this order:\n";
+    for (const auto* k : steps) std::cout << schema::describe_step(*k, records) << "\n";
+    if (args.dry_run) co_return kExitOk;
+    if (!args.force) {
+      std::cout << "Revert " << plural(steps.size(), "migration") << "? Type 'yes' to continue: " << std::flush;
+      std::string answer;
+      if (!std::getline(std::cin, answer) || answer != "yes") {
+        std::cerr << "bbmd: not confirmed; nothing reverted (use --force in scripts)\n";
+        co_return kExitFailure;
+      }
+    }
+    const log::Logger log("bbmd.migrate");
+    for (const auto* k : steps) {
+      std::string error;
+      try {
+        const double s = co_await schema::revert_one(conn, *k);
+        log.info("migration reverted", {{"migration_version", k->version()}, {log::kDurationS, s}});
+        std::cout << "reverted " << schema::kind_name(k->kind) << " " << k->version() << "\n";
+      } catch (const schema::MigrationFailed& e) {
+        error = e.what();
+      }
+      if (!error.empty()) {
+        log.error("migration revert failed", {{"migration_version", k->version()}, {log::kError, error}});
+        std::cerr << "bbmd: " << error << "\n";
+        co_return kExitFailure;
+      }
+    }
     co_return kExitOk;
   });
 }

@@ -23,6 +23,7 @@
 #include "http/server.hpp"
 #include "log/log.hpp"
 #include "metrics/metrics.hpp"
+#include "schema/pending_monitor.hpp"
 #include "version.hpp"
 
 namespace bbmd::cli {
@@ -60,6 +61,9 @@ class Daemon {
     if (cfg_.backgroundmigrations.enabled) start_workers();
     collector_ = std::make_unique<bbm::ProgressCollector>(ioc_.get_executor(), pool_, metrics_);
     spawn("progress collector", collector_->run());
+    pending_ = std::make_unique<schema::PendingMonitor>(ioc_.get_executor(), pool_, metrics_, cfg_.migrations.pre,
+                                                        cfg_.migrations.post);
+    spawn("pending migration check", pending_->run());
     spawn("signal handler", handle_signals());
     spawn("watchdog", watchdog_loop(watchdog_));
     log_.info("bbmd serving", {{"version", kVersion},
@@ -168,6 +172,7 @@ class Daemon {
     // Workers mid-batch keep their connection; one waiting to connect (database down) gives up now.
     pool_->close();
     collector_->stop();
+    pending_->stop();
     watchdog_.cancel();
     if (!co_await wait_for_workers(cfg_.backgroundmigrations.shutdowntimeout)) {
       log_.warn("shutdown deadline reached; cancelling in-flight batches",
@@ -194,6 +199,7 @@ class Daemon {
   std::unique_ptr<http::Server> server_;
   std::vector<std::unique_ptr<bbm::Worker>> workers_;
   std::unique_ptr<bbm::ProgressCollector> collector_;
+  std::unique_ptr<schema::PendingMonitor> pending_;
   asio::signal_set signals_;
   asio::steady_timer all_stopped_;
   asio::steady_timer watchdog_;

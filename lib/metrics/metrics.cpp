@@ -118,6 +118,7 @@ struct Metrics::Impl {
   Counter& reconnects = counter(r, names::kReconnects).Add({});
   Counter& connect_failures = counter(r, names::kConnectFailures).Add({});
   Family<Counter>& migrations_total = counter(r, names::kMigrationsTotal);
+  Family<Gauge>& migrations_pending = gauge(r, names::kMigrationsPending);
 
   Impl() { gauge(r, names::kBuildInfo).Add({{names::kVersion, kVersion}}).Set(1); }
 };
@@ -199,6 +200,10 @@ void Metrics::pool(const PoolFigures& figures) {
 
 void Metrics::schema_migration_applied(std::string_view migration_type) {
   impl_->migrations_total.Add(one_label(names::kMigrationType, migration_type)).Increment();
+}
+
+void Metrics::schema_migrations_pending(std::string_view migration_type, std::int64_t count) {
+  impl_->migrations_pending.Add(one_label(names::kMigrationType, migration_type)).Set(static_cast<double>(count));
 }
 
 std::string Metrics::scrape() const {

@@ -49,6 +49,7 @@ class Metrics {
   // registry_database_connect_failures_total
   void pool(const PoolFigures& figures);
   void schema_migration_applied(std::string_view migration_type);  // registry_database_migrations_total
+  void schema_migrations_pending(std::string_view migration_type, std::int64_t count);  // ..._migrations_pending
 
   [[nodiscard]] std::string scrape() const;  // Prometheus text exposition
   [[nodiscard]] std::shared_ptr<prometheus::Registry> registry() const;

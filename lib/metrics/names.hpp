@@ -37,6 +37,8 @@ inline constexpr Def kDbQueryDuration{"registry_database_query_duration_seconds"
                                       "A histogram of latencies for database queries."};
 inline constexpr Def kMigrationsTotal{"registry_database_migrations_total",
                                       "A counter for schema migrations applied by this process, by type."};
+inline constexpr Def kMigrationsPending{"registry_database_migrations_pending",
+                                        "Schema migrations this build knows that the database has not applied, by type."};
 
 // bbmd's additions.
 inline constexpr Def kJobsTotal{"registry_bbm_jobs_total",

@@ -1,6 +1,7 @@
 // Migration names and header directives.
 #include "schema/migration_file.hpp"
 
+#include <ctime>
 #include <sstream>
 #include <stdexcept>
 
@@ -57,6 +58,28 @@ bool valid_version(const std::string& version) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
   }
   return true;
+}
+
+std::string timestamp_of(const std::string& version) { return version.substr(0, 14); }
+
+std::string utc_timestamp(std::chrono::system_clock::time_point t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &tm);
+  return buf;
+}
+
+bool valid_timestamp(const std::string& ts) {
+  if (ts.size() != 14 || ts.find_first_not_of("0123456789") != std::string::npos) return false;
+  const auto num = [&](std::size_t at, std::size_t len) { return std::stoi(ts.substr(at, len)); };
+  const int year = num(0, 4), month = num(4, 2), day = num(6, 2);
+  if (month < 1 || month > 12 || day < 1) return false;
+  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (day > kDays[month - 1] || (month == 2 && day == 29 && !leap)) return false;
+  return num(8, 2) < 24 && num(10, 2) < 60 && num(12, 2) < 60;
 }
 
 }  // namespace bbmd::schema

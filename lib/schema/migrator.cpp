@@ -1,104 +1,117 @@
-// Applying schema migrations and recording them (see migrator.hpp).
+// Applying and reverting one migration with its record (see migrator.hpp).
 #include "schema/migrator.hpp"
 
-#include <unistd.h>
-
+#include <algorithm>
 #include <chrono>
-#include <stdexcept>
+#include <iterator>
+#include <set>
 
 #include "db/connection.hpp"
 #include "db/transaction.hpp"
+#include "schema/bbm_state.hpp"
+#include "schema/records.hpp"
+#include "schema/sql_split.hpp"
 
 namespace bbmd::schema {
 
 namespace {
 
+using boost::asio::awaitable;
+using Clock = std::chrono::steady_clock;
+
 // Any fixed number works; this one spells "bbmd" in ASCII so it is recognisable in pg_locks.
 constexpr std::int64_t kAdvisoryLockKey = 0x62626d64;
 
-constexpr const char* kCreateRecords = R"(
-CREATE TABLE IF NOT EXISTS schema_migrations (
-    id text PRIMARY KEY,
-    applied_at timestamptz NOT NULL DEFAULT now(),
-    duration_ms bigint,
-    applied_by text
-);
-CREATE TABLE IF NOT EXISTS post_deploy_schema_migrations (
-    id text PRIMARY KEY,
-    applied_at timestamptz NOT NULL DEFAULT now(),
-    duration_ms bigint,
-    applied_by text
-);)";
-
-std::string hostname() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
+// A no-transaction script is sent statement by statement: a multi-statement query string is
+// one implicit transaction, where CREATE INDEX CONCURRENTLY is refused.
+awaitable<void> run_sql(db::Connection& conn, const Known& m, const std::string& sql, const char* name) {
+  if (!m.file.directives.no_transaction) {
+    co_await conn.execute_script(name, sql);
+    co_return;
+  }
+  for (const auto& statement : split_statements(sql)) co_await conn.execute_script(name, statement);
 }
 
-boost::asio::awaitable<void> record(db::Connection& conn, Kind kind, const std::string& version,
-                                    std::chrono::milliseconds took) {
-  co_await conn.query("schema_record_migration",
-                      std::string("INSERT INTO ") + records_table(kind) +
-                          " (id, applied_at, duration_ms, applied_by) VALUES ($1, now(), $2, $3)",
-                      version, static_cast<std::int64_t>(took.count()), hostname());
+std::int64_t millis_since(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+std::vector<std::string> added(const std::set<std::string>& before, const std::set<std::string>& after) {
+  std::vector<std::string> out;
+  std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(out));
+  return out;
+}
+
+// The migration's SQL plus its record: diffing the BBM names around it is how bbmd learns
+// which BBMs the migration queued, whatever SQL it used to do so.
+awaitable<ApplyResult> apply_and_record(db::Connection& conn, const Known& m) {
+  const auto start = Clock::now();
+  const auto before = co_await bbm_names(conn);
+  co_await run_sql(conn, m, m.file.up_sql, "schema_migration_up");
+  ApplyResult result;
+  result.queued_bbms = added(before, co_await bbm_names(conn));
+  const auto ms = millis_since(start);
+  co_await record_applied(conn, m.kind, m.version(), ms, result.queued_bbms);
+  result.seconds = static_cast<double>(ms) / 1000.0;
+  co_return result;
+}
+
+std::string failure_message(const Known& m, const std::string& error, bool up) {
+  auto file = m.file.source;
+  if (!up && file.size() > 7 && file.ends_with(".up.sql")) file.replace(file.size() - 7, 7, ".down.sql");
+  std::string msg = "migration " + file + " failed: " + error;
+  msg += m.file.directives.no_transaction
+             ? "\n(no-transaction migration: statements before the failing one stay applied; an interrupted "
+               "CREATE INDEX CONCURRENTLY leaves an INVALID index to drop before retrying)"
+             : "\n(its transaction was rolled back: the schema is as it was before it)";
+  return msg;
 }
 
 }  // namespace
 
-const char* records_table(Kind kind) noexcept {
-  return kind == Kind::pre ? "schema_migrations" : "post_deploy_schema_migrations";
-}
-
-const char* kind_name(Kind kind) noexcept { return kind == Kind::pre ? "pre_deployment" : "post_deployment"; }
-
-boost::asio::awaitable<void> ensure_records(db::Connection& conn) {
-  co_await conn.execute_script("schema_create_records", kCreateRecords);
-}
-
-boost::asio::awaitable<std::set<std::string>> applied_versions(db::Connection& conn, Kind kind) {
-  auto r = co_await conn.query("schema_applied_versions", std::string("SELECT id FROM ") + records_table(kind));
-  std::set<std::string> out;
-  for (int i = 0; i < r.rows(); ++i) out.insert(r.get_string(i, 0));
-  co_return out;
-}
-
-boost::asio::awaitable<std::vector<Applied>> apply_pending(db::Connection& conn, Kind kind,
-                                                           const std::vector<MigrationFile>& all,
-                                                           const std::function<void(const std::string&)>& on_start) {
-  const auto done = co_await applied_versions(conn, kind);
-  std::vector<Applied> applied;
-  for (const auto& m : all) {
-    if (done.count(m.version)) continue;
-    if (on_start) on_start(m.version);
-    const auto start = std::chrono::steady_clock::now();
-    std::string failure;
-    try {
-      if (m.directives.no_transaction) {
-        co_await conn.execute_script("schema_migration_up", m.up_sql);
-        co_await record(conn, kind, m.version, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                   std::chrono::steady_clock::now() - start));
-      } else {
-        co_await db::in_transaction(conn, [&]() -> boost::asio::awaitable<void> {
-          co_await conn.execute_script("schema_migration_up", m.up_sql);
-          co_await record(conn, kind, m.version, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                     std::chrono::steady_clock::now() - start));
-        });
-      }
-    } catch (const std::exception& e) {
-      failure = e.what();
+awaitable<ApplyResult> apply_one(db::Connection& conn, const Known& m) {
+  std::string error;
+  ApplyResult result;
+  try {
+    if (m.file.directives.no_transaction) {
+      result = co_await apply_and_record(conn, m);
+    } else {
+      result = co_await db::in_transaction(conn, [&]() { return apply_and_record(conn, m); });
     }
-    if (!failure.empty()) throw std::runtime_error("migration " + m.version + " failed: " + failure);
-    applied.push_back({m.version, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()});
+  } catch (const std::exception& e) {
+    error = e.what();
   }
-  co_return applied;
+  if (error.empty()) co_return result;
+  // Outside the rolled-back transaction, so the failure record survives it.
+  if (is_post(m.kind)) co_await record_failure(conn, m.kind, m.version(), error);
+  throw MigrationFailed(failure_message(m, error, true));
 }
 
-boost::asio::awaitable<void> lock_migrations(db::Connection& conn) {
+awaitable<double> revert_one(db::Connection& conn, const Known& m) {
+  const auto start = Clock::now();
+  const auto body = [&]() -> awaitable<void> {
+    co_await run_sql(conn, m, m.file.down_sql, "schema_migration_down");
+    co_await delete_record(conn, m.kind, m.version());
+  };
+  std::string error;
+  try {
+    if (m.file.directives.no_transaction) {
+      co_await body();
+    } else {
+      co_await db::in_transaction(conn, body);
+    }
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (!error.empty()) throw MigrationFailed(failure_message(m, error, false));
+  co_return static_cast<double>(millis_since(start)) / 1000.0;
+}
+
+awaitable<void> lock_migrations(db::Connection& conn) {
   co_await conn.query("schema_lock", "SELECT pg_advisory_lock($1)", kAdvisoryLockKey);
 }
 
-boost::asio::awaitable<void> unlock_migrations(db::Connection& conn) {
+awaitable<void> unlock_migrations(db::Connection& conn) {
   co_await conn.query("schema_unlock", "SELECT pg_advisory_unlock($1)", kAdvisoryLockKey);
 }
 

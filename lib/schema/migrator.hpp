@@ -1,13 +1,14 @@
 #pragma once
-// Applies schema migrations in version order, each in its own transaction (unless marked
-// no-transaction), recording version, time, duration and host in the same transaction.
+// Applies or reverts one schema migration: in its own transaction together with its record
+// (unless marked no-transaction), noting which BBMs it queued. A failed post-deployment
+// migration is recorded as failed so that later runs do not retry it blindly.
 #include <boost/asio/awaitable.hpp>
-#include <functional>
-#include <set>
+#include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "schema/migration_file.hpp"
+#include "schema/catalog.hpp"
 
 namespace bbmd::db {
 class Connection;
@@ -15,27 +16,28 @@ class Connection;
 
 namespace bbmd::schema {
 
-// Which record table a migration kind uses.
-enum class Kind { pre, post };
-[[nodiscard]] const char* records_table(Kind kind) noexcept;
-[[nodiscard]] const char* kind_name(Kind kind) noexcept;
-
-struct Applied {
-  std::string version;
+struct ApplyResult {
   double seconds = 0;
+  std::vector<std::string> queued_bbms;  // BBM rows that appeared while it ran
 };
 
-// Creates the record tables if needed.
-boost::asio::awaitable<void> ensure_records(db::Connection& conn);
-boost::asio::awaitable<std::set<std::string>> applied_versions(db::Connection& conn, Kind kind);
+// A migration's SQL failed. The message names the file and carries the database error.
+class MigrationFailed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
-// Applies every migration in `all` not yet recorded, in order. Throws std::runtime_error naming
-// the version and the database error; everything applied before it stays applied.
-boost::asio::awaitable<std::vector<Applied>> apply_pending(db::Connection& conn, Kind kind,
-                                                           const std::vector<MigrationFile>& all,
-                                                           const std::function<void(const std::string&)>& on_start);
+// Throws MigrationFailed. In a transaction, nothing of the migration stays behind; a
+// no-transaction migration runs statement by statement and keeps what succeeded before the
+// failing one (the message says so).
+boost::asio::awaitable<ApplyResult> apply_one(db::Connection& conn, const Known& migration);
 
-// Serialises concurrent `migrate up` runs (a fleet of pods starting at once).
+// Runs the down SQL and deletes the record, in one transaction unless no-transaction.
+// Throws MigrationFailed.
+boost::asio::awaitable<double> revert_one(db::Connection& conn, const Known& migration);
+
+// Serialises concurrent migration commands (a fleet of pods starting at once). Session-level:
+// a crashed process releases it with its connection.
 boost::asio::awaitable<void> lock_migrations(db::Connection& conn);
 boost::asio::awaitable<void> unlock_migrations(db::Connection& conn);
 

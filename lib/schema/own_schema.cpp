@@ -19,6 +19,7 @@ std::vector<MigrationFile> own_migrations() {
       const auto version = name.substr(0, name.size() - suffix.size());
       auto& m = by_version[version];
       m.version = version;
+      m.source = "bbmd:sql/schema/" + version + ".up.sql";
       (suffix == ".up.sql" ? m.up_sql : m.down_sql) = std::string(file.content);
     }
   }

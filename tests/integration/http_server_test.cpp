@@ -48,7 +48,7 @@ class Running {
  public:
   explicit Running(ServerOptions options, ReadinessProbe probe = ready_probe)
       : server_(ioc_.get_executor(), std::move(options), [this] { return metrics.scrape(); }, std::move(probe)) {
-    metrics.reconnect();
+    metrics.pool({0, 0, 1, 1, 0});
     server_.start();
     loop_ = std::async(std::launch::async, [this] { ioc_.run(); });
   }
