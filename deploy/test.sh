@@ -7,5 +7,5 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/deploy/build.sh"
 # pg_virtualenv starts a temporary cluster, exports PGHOST/PGPORT/PGUSER/PGPASSWORD for the tests
 # (each test creates and drops its own database in it), and drops the cluster afterwards.
-exec pg_virtualenv -v 15 -o max_connections=200 \
+exec pg_virtualenv -t -v 15 -o max_connections=200 \
   ctest --test-dir "$root/build" --output-on-failure --timeout 300 -j"${JOBS:-2}"

@@ -8,4 +8,4 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 "$root/deploy/build.sh"
 # pg_virtualenv creates a temporary cluster, exports PG* variables for it, runs the scenario,
 # then drops the cluster whatever happens.
-exec pg_virtualenv -v 15 "$root/deploy/demo/scenario.sh" "$root/build/bbmd"
+exec pg_virtualenv -t -v 15 "$root/deploy/demo/scenario.sh" "$root/build/bbmd"
