@@ -81,7 +81,10 @@ boost::asio::awaitable<void> Worker::run() {
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
     metrics_.run_finished(outcome == PassOutcome::worked, took.count() / 1000.0);
     const auto delay = backoff_.next(outcome, took, random01());
-    if (delay.count() > 0) metrics_.slept(sleep_reason(outcome), delay.count() / 1000.0);
+    if (delay.count() > 0) {
+      metrics_.slept(sleep_reason(outcome), delay.count() / 1000.0);
+      runner_.logger().debug("worker sleeping", {{log::kReason, sleep_reason(outcome)}, {"sleep_s", delay.count() / 1000.0}});
+    }
     co_await sleep(delay);
   }
   runner_.logger().info("worker stopped");

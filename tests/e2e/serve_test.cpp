@@ -345,12 +345,49 @@ TEST_CASE("SIGTERM and SIGINT stop an idle serve at once, even with a long poll 
   values["database.backgroundmigrations.backoff.max"] = "30s";
   ConfigFile cfg(db, values);
   auto serve = start_serve(cfg);
-  REQUIRE(serve->wait_for_log("worker starting", 5s));
-  std::this_thread::sleep_for(500ms);  // into the idle (or reconnect) wait
+  // Once the first pass is counted, the worker is in its idle (or reconnect) wait.
+  const auto port = bbmd::test::debug_port(serve->err());
+  REQUIRE(port);
+  REQUIRE(poll_until([&] { return metric_sum(http_get(*port, "/metrics").body, "registry_bbm_runs_total") >= 1; }, 5s));
   const auto t0 = std::chrono::steady_clock::now();
   serve->signal(signal);
   const auto code = serve->wait_for_exit(10s);
   INFO(serve->err());
   CHECK(code == 0);
   CHECK(std::chrono::steady_clock::now() - t0 < 2s);
+}
+
+TEST_CASE("SIGHUP reloads reloadable keys, warns about the others, and survives a broken file", "[e2e][serve]") {
+  TestDatabase db;
+  bbmd::test::apply_bbmd_schema(db);
+  ConfigFile cfg(db);
+  auto serve = start_serve(cfg);
+  REQUIRE(serve->wait_for_log("worker starting", 5s));
+  CHECK(serve->err().find("\"level\":\"debug\"") == std::string::npos);
+
+  // A reloadable change (log.level) and one that needs a restart (workers).
+  auto text = bbmd::test::read_text(cfg.path());
+  const auto replace = [&](const std::string& from, const std::string& to) {
+    const auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, from.size(), to);
+  };
+  replace("level: info", "level: debug");
+  replace("backgroundmigrations:\n", "backgroundmigrations:\n    workers: 2\n");
+  cfg.dir().write("config.yml", text);
+  serve->signal(SIGHUP);
+  REQUIRE(serve->wait_for_log("configuration reloaded", 5s));
+  const auto warnings = log_lines(serve->err(), "bbmd.daemon", "config change needs a restart; keeping the running value");
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0]["key"] == "database.backgroundmigrations.workers");
+  // The new level applies: the idle worker's debug lines appear.
+  CHECK(serve->wait_for_log("\"msg\":\"worker sleeping\"", 5s));
+
+  // A broken file on reload: logged, the running configuration stays, the process lives.
+  cfg.dir().write("config.yml", "database: [unclosed\n");
+  serve->signal(SIGHUP);
+  REQUIRE(serve->wait_for_log("configuration reload failed; keeping the running configuration", 5s));
+  CHECK(serve->running());
+  serve->signal(SIGTERM);
+  CHECK(serve->wait_for_exit(10s) == 0);
 }
