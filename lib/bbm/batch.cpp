@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "bbm/sleep.hpp"
 #include "db/connection.hpp"
 #include "db/transaction.hpp"
 
@@ -17,10 +18,14 @@ constexpr const char* kSetTimeouts =
 constexpr const char* kFence =
     "SELECT 1 FROM background_migration_jobs WHERE id = $1 AND lease_token = $2 AND status = 1 FOR UPDATE";
 
+// $5: whether to count the sessions our locks block (pg_blocking_pids walks the lock table, so
+// it is only paid for when the lock-waiter throttle is on). Done in the same statement as the
+// bookkeeping: no extra round trip.
 constexpr const char* kFinishJob =
     "UPDATE background_migration_jobs SET status = 2, finished_at = now(), updated_at = now(), rows_affected = $3, "
     "duration_ms = $4, lease_expires_at = NULL, failure_error_code = NULL, last_error = NULL "
-    "WHERE id = $1 AND lease_token = $2";
+    "WHERE id = $1 AND lease_token = $2 RETURNING CASE WHEN $5::bool THEN (SELECT count(*) FROM pg_stat_activity "
+    "WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))) ELSE 0 END AS lock_waiters";
 
 constexpr const char* kFailJob =
     "UPDATE background_migration_jobs SET status = 3, failure_error_code = $3, last_error = left($4, 2000), "
@@ -38,23 +43,25 @@ db::Params work_params(const Target& target, std::int64_t min, std::int64_t max)
   return params;
 }
 
-// Sub-batches split the job's key range into slices of sub_batch_size keys, all in the job's
-// transaction, so a crash loses none and repeats none.
+// Sub-batches split the job's key range into slices of sub_batch_size keys (a timeout may have
+// shrunk it for this job), all in the job's transaction, so a crash loses none and repeats none.
 boost::asio::awaitable<std::int64_t> run_work(db::Connection& conn, const Migration& m, const Target& target,
                                               const Job& job, const BatchOptions& options) {
   const std::string name = "bbm_work_" + m.job_signature_name;
-  if (m.sub_batch_size <= 0) {
+  const std::int64_t sub_batch = job.sub_batch_size > 0 ? job.sub_batch_size : m.sub_batch_size;
+  if (sub_batch <= 0) {
     co_return (co_await conn.query(name, target.work_sql, work_params(target, job.min_value, job.max_value)))
         .affected_rows();
   }
   std::int64_t rows = 0;
   for (std::int64_t lo = job.min_value; lo <= job.max_value;) {
-    const std::int64_t hi = (job.max_value - lo < m.sub_batch_size) ? job.max_value : lo + m.sub_batch_size - 1;
+    const std::int64_t hi = (job.max_value - lo < sub_batch) ? job.max_value : lo + sub_batch - 1;
     const auto start = Clock::now();
     rows += (co_await conn.query(name, target.work_sql, work_params(target, lo, hi))).affected_rows();
     if (options.on_sub_batch) options.on_sub_batch(seconds_since(start));
     if (hi == job.max_value) break;
     lo = hi + 1;
+    if (m.sub_batch_pause_ms > 0) co_await sleep_for(std::chrono::milliseconds(m.sub_batch_pause_ms));
   }
   co_return rows;
 }
@@ -73,8 +80,9 @@ boost::asio::awaitable<BatchOutcome> run_batch(db::Connection& conn, const Migra
     BatchOutcome out;
     out.rows = co_await run_work(conn, m, target, job, options);
     out.seconds = seconds_since(start);
-    co_await conn.query("bbm_batch_finish_job", kFinishJob,
-                        job.id, job.lease_token, out.rows, static_cast<std::int64_t>(out.seconds * 1000));
+    auto finished = co_await conn.query("bbm_batch_finish_job", kFinishJob, job.id, job.lease_token, out.rows,
+                                        static_cast<std::int64_t>(out.seconds * 1000), options.count_lock_waiters);
+    out.lock_waiters = finished.get_int(0, "lock_waiters");
     co_return out;
   });
 }

@@ -18,6 +18,8 @@ namespace bbmd::bbm {
 struct BatchOptions {
   std::chrono::milliseconds statement_timeout{60000};
   std::chrono::milliseconds lock_timeout{5000};
+  // Count the sessions waiting on this batch's locks just before it commits (lock-waiter throttle).
+  bool count_lock_waiters = false;
   // Called with each sub-batch's duration (metrics).
   std::function<void(double seconds)> on_sub_batch;
 };
@@ -26,6 +28,7 @@ struct BatchOutcome {
   enum class Kind { committed, lease_lost } kind = Kind::committed;
   std::int64_t rows = 0;
   double seconds = 0;
+  std::int64_t lock_waiters = 0;  // sessions blocked by this batch's locks at commit time
 };
 
 // Throws db::Error when the work fails; the transaction is then rolled back and nothing changed.

@@ -23,12 +23,12 @@ std::string range_end_sql(const Target& target) {
 }
 
 boost::asio::awaitable<std::optional<KeyRange>> next_range(db::Connection& conn, const Migration& m,
-                                                           const Target& target) {
+                                                           const Target& target, std::int64_t batch_size) {
   auto cursor = co_await conn.query("bbm_batch_cursor", kCursor, m.id);
   const auto issued = cursor.opt_int(0, 0);
   if (issued && *issued >= m.max_value) co_return std::nullopt;
   const std::int64_t start = issued ? std::max(*issued + 1, m.min_value) : m.min_value;
-  auto end = co_await conn.query("bbm_batch_range", range_end_sql(target), start, m.max_value, m.batch_size);
+  auto end = co_await conn.query("bbm_batch_range", range_end_sql(target), start, m.max_value, batch_size);
   const auto last = end.opt_int(0, 0);
   if (!last) co_return std::nullopt;
   co_return KeyRange{start, *last};

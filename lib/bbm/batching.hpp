@@ -21,7 +21,7 @@ struct KeyRange {
 
 // nullopt once every range up to max_value has been issued. Runs under the lease's row lock.
 boost::asio::awaitable<std::optional<KeyRange>> next_range(db::Connection& conn, const Migration& m,
-                                                           const Target& target);
+                                                           const Target& target, std::int64_t batch_size);
 
 // The statement that finds a range's upper end: rows with key in [$1, $2] (null keyset: still
 // NULL), the first $3 of them in key order, and the largest key among them.

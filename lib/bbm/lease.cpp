@@ -23,12 +23,24 @@ constexpr const char* kRetryableJob =
     "SELECT id, attempts FROM background_migration_jobs WHERE batched_background_migration_id = $1 "
     "AND status = 3 AND attempts < $2 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
 
-constexpr const char* kJobReturning = " RETURNING id, min_value, max_value, attempts, lease_token, batch_size";
+constexpr const char* kJobReturning =
+    " RETURNING id, min_value, max_value, attempts, lease_token, batch_size, coalesce(sub_batch_size, 0) AS sub_batch_size";
 
 constexpr const char* kReleaseJob =
     "UPDATE background_migration_jobs SET status = 1, attempts = attempts + 1, lease_owner = $2, "
     "lease_token = nextval('bbm_lease_token_seq'), lease_expires_at = now() + $3::bigint * interval '1 millisecond', "
-    "started_at = now(), updated_at = now() WHERE id = $1";
+    "started_at = now(), updated_at = now(), table_oid = $4 WHERE id = $1";
+
+// Advisory lock namespaces ("bbmt", "bbmf" in ASCII): serialise the running-job counts of one
+// table, and of the fleet, between concurrent leases. Held only by the short lease transaction.
+constexpr std::int64_t kTableLockSpace = 0x62626d74;
+constexpr std::int64_t kFleetLockKey = 0x62626d66;
+
+constexpr const char* kLockKey = "SELECT pg_advisory_xact_lock($1)";
+constexpr const char* kRunningOnTable =
+    "SELECT count(*) FROM background_migration_jobs WHERE table_oid = $1 AND status = 1 AND lease_expires_at > now()";
+constexpr const char* kRunningInFleet =
+    "SELECT count(*) FROM background_migration_jobs WHERE status = 1 AND lease_expires_at > now()";
 
 constexpr const char* kExhaustExpired =
     "UPDATE background_migration_jobs SET status = 3, failure_error_code = 10, lease_expires_at = NULL, "
@@ -37,8 +49,8 @@ constexpr const char* kExhaustExpired =
 
 constexpr const char* kInsertJob =
     "INSERT INTO background_migration_jobs (batched_background_migration_id, min_value, max_value, status, attempts, "
-    "lease_owner, lease_token, lease_expires_at, started_at, batch_size) VALUES ($1, $2, $3, 1, 1, $4, "
-    "nextval('bbm_lease_token_seq'), now() + $5::bigint * interval '1 millisecond', now(), $6)";
+    "lease_owner, lease_token, lease_expires_at, started_at, batch_size, table_oid) VALUES ($1, $2, $3, 1, 1, $4, "
+    "nextval('bbm_lease_token_seq'), now() + $5::bigint * interval '1 millisecond', now(), $6, $7)";
 
 constexpr const char* kMarkRunning =
     "UPDATE batched_background_migrations SET status = 4, started_at = coalesce(started_at, now()), "
@@ -70,19 +82,34 @@ Job job_from(const db::Result& r) {
   job.attempts = r.get_int(0, "attempts");
   job.lease_token = r.get_int(0, "lease_token");
   job.batch_size = r.opt_int(0, "batch_size").value_or(0);
+  job.sub_batch_size = r.get_int(0, "sub_batch_size");
   return job;
 }
 
-boost::asio::awaitable<std::optional<Job>> relet(db::Connection& conn, std::int64_t job_id,
+boost::asio::awaitable<std::optional<Job>> relet(db::Connection& conn, std::int64_t job_id, const Target& target,
                                                  const LeaseOptions& options) {
-  auto r = co_await conn.query("bbm_lease_relet", std::string(kReleaseJob) + kJobReturning,
-                               job_id, options.owner, static_cast<std::int64_t>(options.duration.count()));
+  auto r = co_await conn.query("bbm_lease_relet", std::string(kReleaseJob) + kJobReturning, job_id, options.owner,
+                               static_cast<std::int64_t>(options.duration.count()),
+                               static_cast<std::int64_t>(target.table_oid));
   co_return job_from(r);
+}
+
+// True when the table, or the fleet, already runs as many jobs as allowed. The advisory locks
+// make concurrent leases on other migrations of the same table count one after the other.
+boost::asio::awaitable<bool> at_capacity(db::Connection& conn, const Target& target, const LeaseOptions& options) {
+  const auto table_oid = static_cast<std::int64_t>(target.table_oid);
+  co_await conn.query("bbm_lease_lock_table", kLockKey, (kTableLockSpace << 32) | table_oid);
+  auto on_table = co_await conn.query("bbm_lease_running_on_table", kRunningOnTable, table_oid);
+  if (on_table.get_int(0, 0) >= options.max_jobs_per_table) co_return true;
+  if (options.max_running_jobs <= 0) co_return false;
+  co_await conn.query("bbm_lease_lock_fleet", kLockKey, kFleetLockKey);
+  auto in_fleet = co_await conn.query("bbm_lease_running_in_fleet", kRunningInFleet);
+  co_return in_fleet.get_int(0, 0) >= options.max_running_jobs;
 }
 
 // Expired leases first: a vanished worker's job must not wait behind new ranges.
 boost::asio::awaitable<std::optional<Job>> take_over_expired(db::Connection& conn, const Migration& m,
-                                                             const LeaseOptions& options) {
+                                                             const Target& target, const LeaseOptions& options) {
   for (;;) {
     auto r = co_await conn.query("bbm_lease_expired", kExpiredJob, m.id);
     if (r.empty()) co_return std::nullopt;
@@ -91,27 +118,28 @@ boost::asio::awaitable<std::optional<Job>> take_over_expired(db::Connection& con
       co_await conn.query("bbm_lease_exhaust", kExhaustExpired, id);
       continue;
     }
-    auto job = co_await relet(conn, id, options);
+    auto job = co_await relet(conn, id, target, options);
     job->takeover = true;
     co_return job;
   }
 }
 
 boost::asio::awaitable<std::optional<Job>> cut_new_range(db::Connection& conn, const Migration& m,
-                                                         const Target& target, const LeaseOptions& options) {
-  const auto range = co_await next_range(conn, m, target);
+                                                         const Target& target, std::int64_t batch_size,
+                                                         const LeaseOptions& options) {
+  const auto range = co_await next_range(conn, m, target, batch_size);
   if (!range) co_return std::nullopt;
-  auto r = co_await conn.query("bbm_lease_insert", std::string(kInsertJob) + kJobReturning,
-                               m.id, range->min, range->max, options.owner,
-                                static_cast<std::int64_t>(options.duration.count()), m.batch_size);
+  auto r = co_await conn.query("bbm_lease_insert", std::string(kInsertJob) + kJobReturning, m.id, range->min,
+                               range->max, options.owner, static_cast<std::int64_t>(options.duration.count()),
+                               batch_size, static_cast<std::int64_t>(target.table_oid));
   co_return job_from(r);
 }
 
 boost::asio::awaitable<std::optional<Job>> retry_failed(db::Connection& conn, const Migration& m,
-                                                        const LeaseOptions& options) {
+                                                        const Target& target, const LeaseOptions& options) {
   auto r = co_await conn.query("bbm_lease_retryable", kRetryableJob, m.id, options.max_attempts);
   if (r.empty()) co_return std::nullopt;
-  co_return co_await relet(conn, r.get_int(0, "id"), options);
+  co_return co_await relet(conn, r.get_int(0, "id"), target, options);
 }
 
 boost::asio::awaitable<LeaseOutcome> settle(db::Connection& conn, const Migration& m) {
@@ -134,13 +162,19 @@ boost::asio::awaitable<LeaseOutcome> settle(db::Connection& conn, const Migratio
 }  // namespace
 
 boost::asio::awaitable<LeaseOutcome> lease_next_job(db::Connection& conn, const Migration& m, const Target& target,
-                                                    const LeaseOptions& options) {
-  return db::in_transaction(conn, [&]() -> boost::asio::awaitable<LeaseOutcome> {
+                                                    std::int64_t batch_size, const LeaseOptions& options) {
+  // Not a coroutine: the lambda outlives this frame, so by-value parameters are copied into it.
+  return db::in_transaction(conn, [&, batch_size]() -> boost::asio::awaitable<LeaseOutcome> {
     auto locked = co_await conn.query("bbm_lease_lock_migration", kLockMigration, m.id);
     if (locked.empty()) co_return LeaseOutcome{};
-    auto job = co_await take_over_expired(conn, m, options);
-    if (!job) job = co_await cut_new_range(conn, m, target, options);
-    if (!job) job = co_await retry_failed(conn, m, options);
+    if (co_await at_capacity(conn, target, options)) {
+      LeaseOutcome busy;
+      busy.kind = LeaseOutcome::Kind::busy;
+      co_return busy;
+    }
+    auto job = co_await take_over_expired(conn, m, target, options);
+    if (!job) job = co_await cut_new_range(conn, m, target, batch_size, options);
+    if (!job) job = co_await retry_failed(conn, m, target, options);
     if (!job) co_return co_await settle(conn, m);
     LeaseOutcome out;
     out.kind = LeaseOutcome::Kind::leased;

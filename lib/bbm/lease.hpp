@@ -20,6 +20,8 @@ struct LeaseOptions {
   std::string owner;                  // host/pid/worker, for operators
   std::chrono::milliseconds duration; // after this a vanished worker's job can be taken over
   int max_attempts = 3;               // maxjobretries
+  int max_jobs_per_table = 1;         // running jobs on one table, fleet-wide
+  int max_running_jobs = 0;           // running jobs in the fleet (0: no cap)
 };
 
 struct LeaseOutcome {
@@ -35,10 +37,11 @@ struct LeaseOutcome {
   std::int64_t exhausted_job_id = 0;  // for failed: the job that ran out of attempts
 };
 
-// One short transaction: takes over an expired job, else cuts the next range, else retries a
-// failed job, else settles the migration as finished or failed.
+// One short transaction: takes over an expired job, else cuts the next range of `batch_size`
+// rows, else retries a failed job, else settles the migration as finished or failed. Busy when
+// the table or the fleet already runs as many jobs as the options allow.
 boost::asio::awaitable<LeaseOutcome> lease_next_job(db::Connection& conn, const Migration& m, const Target& target,
-                                                    const LeaseOptions& options);
+                                                    std::int64_t batch_size, const LeaseOptions& options);
 
 // Gives a lease back without counting the attempt (graceful shutdown): the job can be taken at once.
 boost::asio::awaitable<void> release_lease(db::Connection& conn, const Job& job);

@@ -21,6 +21,9 @@ Migration Migration::from_row(const db::Result& r, int row) {
   m.job_arguments_text = r.get_string(row, "job_arguments");
   m.total_tuple_count = r.opt_int(row, "total_tuple_count");
   m.hold_code = r.opt_string(row, "hold_code");
+  m.min_batch_size = r.opt_int(row, "min_batch_size");
+  m.max_batch_size = r.opt_int(row, "max_batch_size");
+  m.sub_batch_pause_ms = r.get_int(row, "sub_batch_pause_ms");
   return m;
 }
 

@@ -25,6 +25,9 @@ struct Migration {
   std::int64_t max_value = 0;
   std::int64_t batch_size = 0;
   std::int64_t sub_batch_size = 0;
+  std::optional<std::int64_t> min_batch_size;  // adaptive bounds; NULL: 1 and batch_size
+  std::optional<std::int64_t> max_batch_size;
+  std::int64_t sub_batch_pause_ms = 0;
   std::string job_signature_name;
   std::string table_name;
   std::string column_name;
@@ -36,7 +39,8 @@ struct Migration {
   // Columns a SELECT must return for from_row(); keep in step with from_row().
   static constexpr const char* kColumns =
       "id, name, status, min_value, max_value, batch_size, sub_batch_size, job_signature_name, table_name, "
-      "column_name, batching_strategy, job_arguments::text AS job_arguments, total_tuple_count, hold_code";
+      "column_name, batching_strategy, job_arguments::text AS job_arguments, total_tuple_count, hold_code, "
+      "min_batch_size, max_batch_size, sub_batch_pause_ms";
   static Migration from_row(const db::Result& r, int row);
 };
 
@@ -61,6 +65,7 @@ struct Job {
   std::int64_t attempts = 0;
   std::int64_t lease_token = 0;
   std::int64_t batch_size = 0;
+  std::int64_t sub_batch_size = 0;  // 0: the migration's; set when a timeout shrank it
   bool takeover = false;  // the lease was taken from a worker that vanished
 };
 

@@ -1,9 +1,11 @@
 // A worker's step on one migration, with its logs and metrics (see runner.hpp).
 #include "bbm/runner.hpp"
 
+#include "bbm/job_split.hpp"
 #include "bbm/migration_store.hpp"
 #include "db/connection.hpp"
 #include "metrics/metrics.hpp"
+#include "throttle/throttle.hpp"
 
 namespace bbmd::bbm {
 
@@ -18,7 +20,7 @@ log::Fields job_fields(const Migration& m, const Job& job) {
   f[log::kJobId] = job.id;
   f[log::kJobStartId] = job.min_value;
   f[log::kJobEndId] = job.max_value;
-  f[log::kJobBatchSize] = m.batch_size;
+  f[log::kJobBatchSize] = job.batch_size;
   f[log::kJobAttempts] = job.attempts;
   return f;
 }
@@ -31,24 +33,28 @@ FailureCode code_for(const db::Error& e) {
 
 }  // namespace
 
-Runner::Runner(const WorkRegistry& registry, metrics::Metrics& metrics, log::Logger logger, RunnerOptions options)
+Runner::Runner(const WorkRegistry& registry, metrics::Metrics& metrics, log::Logger logger, RunnerOptions options,
+               BatchSizes* sizes, throttle::Throttle* throttle)
     : registry_(registry),
       metrics_(metrics),
       logger_(std::move(logger)),
       options_(std::move(options)),
-      validator_(registry) {}
+      validator_(registry),
+      sizes_(sizes ? sizes : &own_sizes_),
+      throttle_(throttle) {}
 
 boost::asio::awaitable<StepResult> Runner::step(db::Connection& conn, const Migration& m) {
   Target target;
   const auto verdict = co_await validator_.validate(conn, m, target);
   if (!verdict.runnable()) co_return co_await settle_verdict(conn, m, verdict);
+  if (auto held = co_await check_throttle(conn, m, target)) co_return *held;
   if (m.hold_code) {
     co_await clear_hold(conn, m);
     metrics_.held(labels(m), "", false);
     logger_.info("migration no longer held", migration_fields(m));
   }
 
-  const auto lease = co_await lease_next_job(conn, m, target, options_.lease);
+  const auto lease = co_await lease_next_job(conn, m, target, sizes_->next(m), options_.lease);
   switch (lease.kind) {
     case LeaseOutcome::Kind::gone:
       co_return StepResult::of(StepResult::Kind::gone);
@@ -100,6 +106,31 @@ boost::asio::awaitable<StepResult> Runner::settle_verdict(db::Connection& conn, 
   co_return StepResult::of(StepResult::Kind::migration_failed, 0, v.reason);
 }
 
+// Asks the health indicators before leasing; a stop holds the migration for a backoff interval
+// that doubles while the signal lasts. Every decision is logged and counted with its reason.
+boost::asio::awaitable<std::optional<StepResult>> Runner::check_throttle(db::Connection& conn, const Migration& m,
+                                                                          const Target& target) {
+  if (!throttle_) co_return std::nullopt;
+  const throttle::Context ctx{m.id, target.table_oid, m.table_name, last_lock_waiters_[m.id]};
+  const auto stop = co_await throttle_->check(conn, ctx);
+  if (!stop) {
+    throttle_streak_.erase(m.id);
+    co_return std::nullopt;
+  }
+  const int streak = std::min(throttle_streak_[m.id]++, 20);
+  const std::chrono::milliseconds hold = std::min(options_.throttle_max, options_.throttle_initial * (std::int64_t{1} << streak));
+  const auto verdict = Verdict::held(kHoldThrottled, stop->reason + ": " + stop->detail);
+  co_await hold_migration(conn, m, verdict, hold);
+  metrics_.held(labels(m), stop->reason, true);
+  metrics_.throttled(stop->reason, hold.count() / 1000.0);
+  auto f = migration_fields(m);
+  f[log::kReason] = stop->reason;
+  f["detail"] = stop->detail;
+  f["hold_s"] = hold.count() / 1000.0;
+  logger_.warn("background migration throttled", f);
+  co_return StepResult::of(StepResult::Kind::held, 0, verdict.reason);
+}
+
 boost::asio::awaitable<void> Runner::note_first_job(db::Connection& conn, const Migration& m, const Target& target) {
   metrics_.migration_state(labels(m), "running");
   try {
@@ -127,11 +158,13 @@ boost::asio::awaitable<StepResult> Runner::run_job(db::Connection& conn, const M
     const auto out = co_await run_batch(conn, m, target, job, batch_options);
     fields[log::kDurationS] = out.seconds;
     if (out.kind == BatchOutcome::Kind::lease_lost) {
-      metrics_.job_finished(labels(m), "lease_lost", out.seconds, m.batch_size, 0);
+      metrics_.job_finished(labels(m), "lease_lost", out.seconds, job.batch_size, 0);
       logger_.warn("lease lost before commit; batch not applied", fields);
       co_return StepResult::of(StepResult::Kind::job_abandoned);
     }
-    metrics_.job_finished(labels(m), "finished", out.seconds, m.batch_size, out.rows);
+    metrics_.job_finished(labels(m), "finished", out.seconds, job.batch_size, out.rows);
+    sizes_->observe(m, job.batch_size, out.seconds);
+    last_lock_waiters_[m.id] = out.lock_waiters;
     fields[log::kRows] = out.rows;
     logger_.info("job finished", fields);
     co_return StepResult::of(StepResult::Kind::job_finished, out.rows);
@@ -149,21 +182,35 @@ boost::asio::awaitable<StepResult> Runner::run_job(db::Connection& conn, const M
   fields[log::kError] = error;
   if (connection_error) {
     // Nothing can be recorded on a dead connection; the lease expires and the job is taken over.
-    metrics_.job_finished(labels(m), "connection_lost", seconds, m.batch_size, 0);
+    metrics_.job_finished(labels(m), "connection_lost", seconds, job.batch_size, 0);
     logger_.error("connection lost during job; its lease will expire", fields);
     throw db::Error(db::ErrorKind::connection_lost, "", error);
   }
   if (stopping_ && code == FailureCode::job_timeout) {
     co_await release_lease(conn, job);
-    metrics_.job_finished(labels(m), "canceled", seconds, m.batch_size, 0);
+    metrics_.job_finished(labels(m), "canceled", seconds, job.batch_size, 0);
     logger_.warn("job canceled for shutdown; lease released", fields);
     co_return StepResult::of(StepResult::Kind::job_abandoned);
   }
   co_await record_job_failure(conn, job, code, error);
-  metrics_.job_finished(labels(m), "failed", seconds, m.batch_size, 0);
+  metrics_.job_finished(labels(m), "failed", seconds, job.batch_size, 0);
   fields[log::kErrorCode] = static_cast<int>(code);
+  if (code == FailureCode::job_timeout) co_await after_timeout(conn, m, job, fields);
   logger_.error("job failed", fields);
   co_return StepResult::of(StepResult::Kind::job_failed, 0, error);
+}
+
+}  // namespace bbmd::bbm
+
+namespace bbmd::bbm {
+
+// A timeout says the batch was too big: later batches shrink, and this one shrinks or splits.
+boost::asio::awaitable<void> Runner::after_timeout(db::Connection& conn, const Migration& m, const Job& job,
+                                                   log::Fields& fields) {
+  const auto limit = std::chrono::duration<double>(options_.batch.statement_timeout).count();
+  sizes_->observe(m, job.batch_size, 2 * limit);
+  const auto action = co_await shrink_or_split(conn, m, job, options_.lease.max_attempts);
+  if (!action.empty()) fields["timeout_action"] = action;
 }
 
 }  // namespace bbmd::bbm

@@ -5,9 +5,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "bbm/batch.hpp"
+#include "bbm/batch_size.hpp"
 #include "bbm/lease.hpp"
 #include "bbm/migration.hpp"
 #include "bbm/validator.hpp"
@@ -16,6 +19,9 @@
 
 namespace bbmd::metrics {
 class Metrics;
+}
+namespace bbmd::throttle {
+class Throttle;
 }
 namespace bbmd::db {
 class Connection;
@@ -27,6 +33,9 @@ struct RunnerOptions {
   LeaseOptions lease;
   BatchOptions batch;
   std::chrono::milliseconds hold_interval{60000};
+  // A throttled migration is held for initial, doubling while the signal lasts, up to max.
+  std::chrono::milliseconds throttle_initial{250};
+  std::chrono::milliseconds throttle_max{10000};
 };
 
 struct StepResult {
@@ -52,7 +61,10 @@ struct StepResult {
 
 class Runner {
  public:
-  Runner(const WorkRegistry& registry, metrics::Metrics& metrics, log::Logger logger, RunnerOptions options);
+  // `sizes` (adaptive batch sizes, shared by a process's workers) and `throttle` may be null:
+  // then every job uses the migration's batch_size and nothing throttles.
+  Runner(const WorkRegistry& registry, metrics::Metrics& metrics, log::Logger logger, RunnerOptions options,
+         BatchSizes* sizes = nullptr, throttle::Throttle* throttle = nullptr);
 
   boost::asio::awaitable<StepResult> step(db::Connection& conn, const Migration& m);
 
@@ -65,6 +77,10 @@ class Runner {
 
  private:
   boost::asio::awaitable<StepResult> settle_verdict(db::Connection& conn, const Migration& m, const Verdict& v);
+  boost::asio::awaitable<std::optional<StepResult>> check_throttle(db::Connection& conn, const Migration& m,
+                                                                   const Target& target);
+  boost::asio::awaitable<void> after_timeout(db::Connection& conn, const Migration& m, const Job& job,
+                                             log::Fields& fields);
   boost::asio::awaitable<StepResult> run_job(db::Connection& conn, const Migration& m, const Target& target,
                                              const Job& job);
   boost::asio::awaitable<void> note_first_job(db::Connection& conn, const Migration& m, const Target& target);
@@ -74,6 +90,11 @@ class Runner {
   log::Logger logger_;
   RunnerOptions options_;
   Validator validator_;
+  BatchSizes own_sizes_{false, 1.0};
+  BatchSizes* sizes_;
+  throttle::Throttle* throttle_;
+  std::map<std::int64_t, int> throttle_streak_;           // consecutive throttled checks per migration
+  std::map<std::int64_t, std::int64_t> last_lock_waiters_;  // per migration, from its last batch
   bool stopping_ = false;
 };
 

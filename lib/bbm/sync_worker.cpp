@@ -1,13 +1,12 @@
 // Foreground runs of migrations to completion (see sync_worker.hpp).
 #include "bbm/sync_worker.hpp"
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
 
 #include "bbm/migration_store.hpp"
 #include "bbm/progress.hpp"
+#include "bbm/status_report.hpp"
+#include "bbm/sleep.hpp"
 #include "db/connection.hpp"
 
 namespace bbmd::bbm {
@@ -18,11 +17,6 @@ namespace {
 // responsive CLI, long enough not to hammer the lease row.
 constexpr std::chrono::milliseconds kBusyPoll{200};
 constexpr std::chrono::seconds kProgressEvery{1};
-
-boost::asio::awaitable<void> pause_for(std::chrono::milliseconds d) {
-  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, d);
-  co_await timer.async_wait(boost::asio::use_awaitable);
-}
 
 }  // namespace
 
@@ -94,7 +88,7 @@ boost::asio::awaitable<SyncReport::Item> SyncWorker::run_one(db::Connection& con
       item.problem = "held: " + step.reason;
       co_return item;
     }
-    if (step.kind == StepResult::Kind::busy) co_await pause_for(kBusyPoll);
+    if (step.kind == StepResult::Kind::busy) co_await sleep_for(kBusyPoll);
     co_await print_progress(conn, *m, false);
   }
 }
@@ -104,10 +98,8 @@ boost::asio::awaitable<void> SyncWorker::print_progress(db::Connection& conn, co
   if (!progress_ || (!force && now - last_progress_ < kProgressEvery)) co_return;
   last_progress_ = now;
   const auto p = co_await progress_of(conn, m.id);
-  char line[256];
-  std::snprintf(line, sizeof line, "%s: %.1f%% (%lld/%lld jobs finished)", m.name.c_str(), p.percent,
-                static_cast<long long>(p.finished_jobs), static_cast<long long>(p.total_jobs));
-  progress_(line);
+  // A bar redrawn in place on a terminal; whole lines when stdout goes to a file or a pipe.
+  progress_(render_progress_line(p, bar_));
 }
 
 }  // namespace bbmd::bbm

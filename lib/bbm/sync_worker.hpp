@@ -29,6 +29,9 @@ class SyncWorker {
   boost::asio::awaitable<SyncReport> run_all(db::Connection& conn);
   // Runs the named migrations only (used by schema migrations that require them).
   boost::asio::awaitable<SyncReport> run_named(db::Connection& conn, const std::vector<std::string>& names);
+  // Progress as a bar redrawn in place ("\r..." lines the sink prints without a newline), for a
+  // terminal; off by default, giving whole lines for logs and pipes.
+  void draw_bar(bool on) noexcept { bar_ = on; }
 
  private:
   boost::asio::awaitable<SyncReport::Item> run_one(db::Connection& conn, std::int64_t id);
@@ -37,6 +40,7 @@ class SyncWorker {
   Runner runner_;
   ProgressSink progress_;
   std::chrono::steady_clock::time_point last_progress_{};
+  bool bar_ = false;
 };
 
 }  // namespace bbmd::bbm

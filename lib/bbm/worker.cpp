@@ -37,12 +37,12 @@ PassOutcome outcome_of(const StepResult& r) {
 }  // namespace
 
 Worker::Worker(boost::asio::any_io_executor ex, std::shared_ptr<db::Pool> pool, const WorkRegistry& registry,
-               metrics::Metrics& metrics, WorkerOptions options)
+               metrics::Metrics& metrics, WorkerOptions options, BatchSizes* sizes, throttle::Throttle* throttle)
     : pool_(std::move(pool)),
       registry_(registry),
       metrics_(metrics),
       options_(options),
-      runner_(registry, metrics, log::Logger(log::kWorkerComponent), options.runner),
+      runner_(registry, metrics, log::Logger(log::kWorkerComponent), options.runner, sizes, throttle),
       backoff_(options.backoff),
       timer_(ex),
       rng_(std::random_device{}()) {}

@@ -27,8 +27,10 @@ struct WorkerOptions {
 
 class Worker {
  public:
+  // `sizes` and `throttle` are shared by the process's workers (either may be null, see Runner).
   Worker(boost::asio::any_io_executor ex, std::shared_ptr<db::Pool> pool, const WorkRegistry& registry,
-         metrics::Metrics& metrics, WorkerOptions options);
+         metrics::Metrics& metrics, WorkerOptions options, BatchSizes* sizes = nullptr,
+         throttle::Throttle* throttle = nullptr);
 
   // Runs until stop(); returns once the in-flight job (if any) has committed or rolled back.
   boost::asio::awaitable<void> run();

@@ -21,6 +21,10 @@ bbm::RunnerOptions runner_options(const config::Config& cfg, const std::string& 
   o.lease.owner = lease_owner(worker_name);
   o.lease.duration = b.leaseduration;
   o.lease.max_attempts = b.maxjobretries;
+  o.lease.max_jobs_per_table = b.maxjobspertable;
+  o.lease.max_running_jobs = b.maxrunningjobs;
+  o.throttle_initial = b.backoff.initial;
+  o.throttle_max = b.backoff.max;
   o.batch.statement_timeout = b.statementtimeout;
   o.batch.lock_timeout = b.locktimeout;
   o.hold_interval = b.holdinterval;

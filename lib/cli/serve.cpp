@@ -9,6 +9,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "bbm/batch_size.hpp"
 #include "bbm/progress_collector.hpp"
 #include "bbm/worker.hpp"
 #include "cli/commands.hpp"
@@ -20,9 +21,11 @@
 #include "db/conninfo.hpp"
 #include "db/pool.hpp"
 #include "db/readiness.hpp"
+#include "http/admin.hpp"
 #include "http/server.hpp"
 #include "log/log.hpp"
 #include "metrics/metrics.hpp"
+#include "throttle/throttle.hpp"
 #include "schema/pending_monitor.hpp"
 #include "version.hpp"
 
@@ -32,6 +35,8 @@ namespace {
 
 namespace asio = boost::asio;
 using asio::awaitable;
+
+double seconds(std::chrono::milliseconds d) { return std::chrono::duration<double>(d).count(); }
 
 // After the cancel in stage 2, how long a batch may take to roll back before we give up on it.
 constexpr std::chrono::seconds kCancelGrace{5};
@@ -46,6 +51,8 @@ class Daemon {
         log_("bbmd.daemon"),
         params_(db::conn_params(cfg_.database, "bbmd")),
         registry_(bbm::WorkRegistry::with_sql_folder(cfg_.backgroundmigrations.sqlfunctions)),
+        sizes_(cfg_.backgroundmigrations.batchsize.adaptive, seconds(cfg_.backgroundmigrations.batchsize.targetduration)),
+        throttle_(throttle::Throttle::from_config(cfg_, metrics_)),
         readiness_(ioc.get_executor(), params_, kReadinessTimeout),
         signals_(ioc, SIGINT, SIGTERM, SIGHUP),
         all_stopped_(ioc),
@@ -86,7 +93,8 @@ class Daemon {
           publish_pool();
           return metrics_.scrape();
         },
-        [this]() -> awaitable<std::string> { co_return co_await readiness_.check(); });
+        [this]() -> awaitable<std::string> { co_return co_await readiness_.check(); },
+        http::admin_handler(pool_, http::AdminOptions{.token = cfg_.http_debug.admin_token}));
     server_->start();
     log_.info("debug listener started", {{"addr", cfg_.http_debug.addr}, {"port", server_->port()}});
   }
@@ -100,7 +108,8 @@ class Daemon {
   void start_workers() {
     for (int i = 0; i < cfg_.backgroundmigrations.workers; ++i) {
       auto worker = std::make_unique<bbm::Worker>(ioc_.get_executor(), pool_, registry_, metrics_,
-                                                  worker_options(cfg_, "worker-" + std::to_string(i)));
+                                                  worker_options(cfg_, "worker-" + std::to_string(i)), &sizes_,
+                                                  &throttle_);
       ++running_workers_;
       asio::co_spawn(ioc_, worker->run(), [this](std::exception_ptr e) {
         if (e) log_exception("worker", e);
@@ -148,6 +157,9 @@ class Daemon {
       }
       config::copy_reloadable(next, cfg_);
       log::set_level(cfg_.log.level);
+      sizes_.configure(cfg_.backgroundmigrations.batchsize.adaptive,
+                       seconds(cfg_.backgroundmigrations.batchsize.targetduration));
+      throttle_ = throttle::Throttle::from_config(cfg_, metrics_);
       for (std::size_t i = 0; i < workers_.size(); ++i) {
         workers_[i]->reconfigure(worker_options(cfg_, "worker-" + std::to_string(i)));
       }
@@ -194,6 +206,8 @@ class Daemon {
   metrics::Metrics metrics_;
   db::ConnParams params_;
   bbm::WorkRegistry registry_;
+  bbm::BatchSizes sizes_;
+  throttle::Throttle throttle_;
   db::Readiness readiness_;
   std::shared_ptr<db::Pool> pool_;
   std::unique_ptr<http::Server> server_;

@@ -34,9 +34,59 @@ struct Backoff {
   double jitter = 0.2;  // +/- fraction applied to every sleep
 };
 
+// Health indicators (lib/throttle/). Defaults are conservative: each stops only well past the
+// point where a DBA would already be looking at the signal, so an unconfigured bbmd backs off
+// before it hurts, yet is not held by a healthy cluster's normal noise.
+// 1 GiB and 10 GiB are written out because byte thresholds are numbers (int would cap at 2 GiB).
+struct ThrottleWalArchive {
+  bool enabled = true;
+  int maxsegments = 64;  // completed WAL segments not yet archived (1 GiB at the default 16 MB)
+};
+struct ThrottleWalRate {
+  bool enabled = false;                       // off: a sane ceiling depends on the hardware
+  double maxbytespersecond = 64.0 * 1048576;  // 64 MiB/s, a busy but not saturated disk
+};
+struct ThrottleReplicationLag {
+  bool enabled = true;
+  Duration maxlag{std::chrono::seconds(60)};  // replay_lag of any standby
+  double maxbytes = 1073741824.0;             // 1 GiB of WAL not yet replayed by any standby
+};
+struct ThrottleSlotRetention {
+  bool enabled = true;
+  double maxbytes = 10737418240.0;  // 10 GiB of WAL held back by the worst replication slot
+};
+struct ThrottleAutovacuum {
+  bool enabled = true;  // wait while (auto)vacuum runs on the target table; never cancel it
+};
+struct ThrottleLockWaiters {
+  bool enabled = true;
+  int maxwaiters = 0;  // sessions that waited on the last batch's locks; any waiter is a stop
+};
+struct ThrottleOldestTransaction {
+  bool enabled = true;
+  Duration maxage{std::chrono::hours(1)};  // an hour-old transaction already blocks vacuum cleanup
+};
+
 struct Throttle {
   std::string flagfile;  // throttle while this file exists (empty: off)
   std::string query;     // throttle while this SQL returns true (empty: off)
+  Duration querytimeout{std::chrono::seconds(1)};  // statement_timeout for `query`
+  // Cluster-wide answers are reused for this long, bounding the cost per batch (0: ask every time).
+  Duration checkinterval{std::chrono::seconds(1)};
+  ThrottleWalArchive walarchive;
+  ThrottleWalRate walrate;
+  ThrottleReplicationLag replicationlag;
+  ThrottleSlotRetention slotretention;
+  ThrottleAutovacuum autovacuum;
+  ThrottleLockWaiters lockwaiters;
+  ThrottleOldestTransaction oldesttransaction;
+};
+
+struct BatchSize {
+  bool adaptive = true;  // aim each batch at targetduration, within the migration's bounds
+  // 2 s: short enough that a batch's row locks never hold up the application for long, long
+  // enough that per-batch bookkeeping stays a small share of the work.
+  Duration targetduration{std::chrono::seconds(2)};
 };
 
 struct BackgroundMigrations {
@@ -53,6 +103,9 @@ struct BackgroundMigrations {
   std::filesystem::path sqlfunctions = "sql/background";
   Backoff backoff;
   Throttle throttle;
+  BatchSize batchsize;
+  int maxjobspertable = 1;  // running jobs on one table at a time, fleet-wide
+  int maxrunningjobs = 0;   // running jobs in the whole fleet (0: no cap)
 };
 
 struct Migrations {
@@ -69,6 +122,7 @@ struct HttpDebug {
   std::string addr = "127.0.0.1:5001";  // empty disables the listener
   bool prometheus_enabled = true;
   std::string prometheus_path = "/metrics";
+  std::string admin_token;  // secret: bearer token for the admin API's POST endpoints; empty disables them
 };
 
 struct Config {

@@ -115,11 +115,87 @@ std::vector<KeyInfo> build_table() {
       key<T::number, &C::backgroundmigrations, &Bbm::backoff, &Backoff::jitter>(
           "database.backgroundmigrations.backoff.jitter", "+/- fraction applied to every sleep",
           {.reloadable = true, .range = {.min = 0, .max = 1, .max_exclusive = true}}),
+      key<T::boolean, &C::backgroundmigrations, &Bbm::batchsize, &BatchSize::adaptive>(
+          "database.backgroundmigrations.batchsize.adaptive",
+          "adapt each migration's batch size to targetduration within its min/max bounds", {.reloadable = true}),
+      key<T::duration, &C::backgroundmigrations, &Bbm::batchsize, &BatchSize::targetduration>(
+          "database.backgroundmigrations.batchsize.targetduration", "the duration each batch aims at",
+          {.reloadable = true, .range = at_least(1)}),
+      key<T::integer, &C::backgroundmigrations, &Bbm::maxjobspertable>(
+          "database.backgroundmigrations.maxjobspertable", "running jobs on one table at a time, fleet-wide",
+          {.reloadable = true, .range = at_least(1)}),
+      key<T::integer, &C::backgroundmigrations, &Bbm::maxrunningjobs>(
+          "database.backgroundmigrations.maxrunningjobs", "running jobs in the whole fleet (0: no cap)",
+          {.reloadable = true, .range = at_least(0)}),
       key<T::path, &C::backgroundmigrations, &Bbm::throttle, &Throttle::flagfile>(
           "database.backgroundmigrations.throttle.flagfile", "throttle while this file exists (empty: off)",
           {.reloadable = true}),
       key<T::string, &C::backgroundmigrations, &Bbm::throttle, &Throttle::query>(
           "database.backgroundmigrations.throttle.query", "throttle while this SQL returns true (empty: off)",
+          {.reloadable = true}),
+      key<T::duration, &C::backgroundmigrations, &Bbm::throttle, &Throttle::querytimeout>(
+          "database.backgroundmigrations.throttle.querytimeout",
+          "statement_timeout of throttle.query",
+          {.reloadable = true, .range = at_least(1)}),
+      key<T::duration, &C::backgroundmigrations, &Bbm::throttle, &Throttle::checkinterval>(
+          "database.backgroundmigrations.throttle.checkinterval",
+          "how long cluster-wide indicator answers are reused (0: ask before every batch)",
+          {.reloadable = true}),
+      key<T::boolean, &C::backgroundmigrations, &Bbm::throttle, &Throttle::walarchive, &ThrottleWalArchive::enabled>(
+          "database.backgroundmigrations.throttle.walarchive.enabled",
+          "throttle on the WAL archive backlog",
+          {.reloadable = true}),
+      key<T::integer, &C::backgroundmigrations, &Bbm::throttle, &Throttle::walarchive, &ThrottleWalArchive::maxsegments>(
+          "database.backgroundmigrations.throttle.walarchive.maxsegments",
+          "completed WAL segments not yet archived before throttling",
+          {.reloadable = true, .range = at_least(0)}),
+      key<T::boolean, &C::backgroundmigrations, &Bbm::throttle, &Throttle::walrate, &ThrottleWalRate::enabled>(
+          "database.backgroundmigrations.throttle.walrate.enabled",
+          "throttle on the WAL generation rate (pg_stat_wal)",
+          {.reloadable = true}),
+      key<T::number, &C::backgroundmigrations, &Bbm::throttle, &Throttle::walrate, &ThrottleWalRate::maxbytespersecond>(
+          "database.backgroundmigrations.throttle.walrate.maxbytespersecond",
+          "WAL bytes per second before throttling",
+          {.reloadable = true, .range = at_least(0)}),
+      key<T::boolean, &C::backgroundmigrations, &Bbm::throttle, &Throttle::replicationlag, &ThrottleReplicationLag::enabled>(
+          "database.backgroundmigrations.throttle.replicationlag.enabled",
+          "throttle on standby replay lag (pg_stat_replication)",
+          {.reloadable = true}),
+      key<T::duration, &C::backgroundmigrations, &Bbm::throttle, &Throttle::replicationlag, &ThrottleReplicationLag::maxlag>(
+          "database.backgroundmigrations.throttle.replicationlag.maxlag",
+          "replay_lag of any standby before throttling",
+          {.reloadable = true}),
+      key<T::number, &C::backgroundmigrations, &Bbm::throttle, &Throttle::replicationlag, &ThrottleReplicationLag::maxbytes>(
+          "database.backgroundmigrations.throttle.replicationlag.maxbytes",
+          "WAL bytes any standby has not replayed before throttling",
+          {.reloadable = true, .range = at_least(0)}),
+      key<T::boolean, &C::backgroundmigrations, &Bbm::throttle, &Throttle::slotretention, &ThrottleSlotRetention::enabled>(
+          "database.backgroundmigrations.throttle.slotretention.enabled",
+          "throttle on WAL retained by replication slots",
+          {.reloadable = true}),
+      key<T::number, &C::backgroundmigrations, &Bbm::throttle, &Throttle::slotretention, &ThrottleSlotRetention::maxbytes>(
+          "database.backgroundmigrations.throttle.slotretention.maxbytes",
+          "WAL bytes the worst replication slot retains before throttling",
+          {.reloadable = true, .range = at_least(0)}),
+      key<T::boolean, &C::backgroundmigrations, &Bbm::throttle, &Throttle::autovacuum, &ThrottleAutovacuum::enabled>(
+          "database.backgroundmigrations.throttle.autovacuum.enabled",
+          "wait while (auto)vacuum runs on the target table",
+          {.reloadable = true}),
+      key<T::boolean, &C::backgroundmigrations, &Bbm::throttle, &Throttle::lockwaiters, &ThrottleLockWaiters::enabled>(
+          "database.backgroundmigrations.throttle.lockwaiters.enabled",
+          "throttle when sessions waited on the last batch's locks",
+          {.reloadable = true}),
+      key<T::integer, &C::backgroundmigrations, &Bbm::throttle, &Throttle::lockwaiters, &ThrottleLockWaiters::maxwaiters>(
+          "database.backgroundmigrations.throttle.lockwaiters.maxwaiters",
+          "waiting sessions tolerated before throttling",
+          {.reloadable = true, .range = at_least(0)}),
+      key<T::boolean, &C::backgroundmigrations, &Bbm::throttle, &Throttle::oldesttransaction, &ThrottleOldestTransaction::enabled>(
+          "database.backgroundmigrations.throttle.oldesttransaction.enabled",
+          "throttle on the age of the oldest running transaction",
+          {.reloadable = true}),
+      key<T::duration, &C::backgroundmigrations, &Bbm::throttle, &Throttle::oldesttransaction, &ThrottleOldestTransaction::maxage>(
+          "database.backgroundmigrations.throttle.oldesttransaction.maxage",
+          "age of the oldest transaction before throttling",
           {.reloadable = true}),
       key<T::path, &C::migrations, &Migrations::pre>("database.migrations.pre",
                                                      "folder of pre-deployment migrations"),
@@ -136,6 +212,9 @@ std::vector<KeyInfo> build_table() {
                                                                       "serve Prometheus metrics"),
       key<T::string, &C::http_debug, &HttpDebug::prometheus_path>("http.debug.prometheus.path",
                                                                   "URL path of the metrics"),
+      key<T::string, &C::http_debug, &HttpDebug::admin_token>(
+          "http.debug.admin.token", "bearer token for the admin API's pause/resume/retry (empty: disabled)",
+          {.secret = true}),
   };
 }
 

@@ -108,6 +108,7 @@ struct Metrics::Impl {
   Family<Counter>& lease_takeovers = counter(r, names::kLeaseTakeovers);
   Gauge& oldest_pending_age = gauge(r, names::kOldestPendingAge).Add({});
   Family<Counter>& throttle_seconds = counter(r, names::kThrottleSeconds);
+  Family<Counter>& indicator_errors = counter(r, names::kIndicatorErrors);
   OneHot hold{gauge(r, names::kHold), names::kReason};
   OneHot status{gauge(r, names::kMigrationStatus), names::kState};
 
@@ -180,6 +181,10 @@ void Metrics::oldest_pending_age(double seconds) { impl_->oldest_pending_age.Set
 
 void Metrics::throttled(std::string_view reason, double seconds) {
   if (seconds > 0) impl_->throttle_seconds.Add(one_label(names::kReason, reason)).Increment(seconds);
+}
+
+void Metrics::indicator_error(std::string_view indicator) {
+  impl_->indicator_errors.Add(one_label(names::kIndicator, indicator)).Increment();
 }
 
 void Metrics::query(std::string_view name, double seconds, bool ok) {

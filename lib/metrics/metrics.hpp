@@ -38,6 +38,7 @@ class Metrics {
   void lease_takeover(const MigrationLabels& m);                            // registry_bbm_lease_takeovers_total
   void oldest_pending_age(double seconds);                                  // registry_bbm_oldest_pending_work_age_seconds
   void throttled(std::string_view reason, double seconds);                  // registry_bbm_throttle_seconds_total{reason}
+  void indicator_error(std::string_view indicator);  // registry_bbm_throttle_indicator_errors_total{indicator}
 
   // Database layer.
   void query(std::string_view name, double seconds, bool ok);   // registry_database_queries_total / query_duration_seconds

@@ -54,6 +54,8 @@ inline constexpr Def kOldestPendingAge{"registry_bbm_oldest_pending_work_age_sec
                                        "Age of the oldest batched migration work waiting to run."};
 inline constexpr Def kThrottleSeconds{"registry_bbm_throttle_seconds_total",
                                       "Seconds the batched migration workers spent throttled, by reason."};
+inline constexpr Def kIndicatorErrors{"registry_bbm_throttle_indicator_errors_total",
+                                     "A counter for health indicator checks that failed (treated as go), by indicator."};
 inline constexpr Def kPoolConnections{"registry_database_pool_connections",
                                       "Database connections in the pool: open, in_use and the max."};
 inline constexpr Def kReconnects{"registry_database_reconnects_total",
@@ -68,6 +70,7 @@ inline constexpr const char* kMigrationId = "migration_id";
 inline constexpr const char* kMigrationName = "migration_name";
 inline constexpr const char* kOutcome = "outcome";
 inline constexpr const char* kReason = "reason";
+inline constexpr const char* kIndicator = "indicator";
 inline constexpr const char* kState = "state";
 inline constexpr const char* kName = "name";
 inline constexpr const char* kMigrationType = "migration_type";

@@ -10,65 +10,19 @@
 #include "metrics/metrics.hpp"
 #include "support/async.hpp"
 #include "support/bbm_fixture.hpp"
+#include "support/runner_fixture.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-using bbmd::bbm::Runner;
-using bbmd::bbm::RunnerOptions;
 using bbmd::bbm::StepResult;
 using bbmd::bbm::WorkRegistry;
 using bbmd::test::MigrationRow;
 using bbmd::test::TestDatabase;
+using bbmd::test::drive;
+using bbmd::test::make_table;
+using bbmd::test::registry_with;
 using Rows = std::vector<std::vector<std::string>>;
 
-namespace {
-
-RunnerOptions test_options(int max_attempts = 3) {
-  RunnerOptions o;
-  o.lease.owner = "test";
-  o.lease.duration = 30s;
-  o.lease.max_attempts = max_attempts;
-  o.batch.statement_timeout = 10s;
-  o.batch.lock_timeout = 2s;
-  o.hold_interval = 60s;
-  return o;
-}
-
-// Steps the migration until a step ends it (finished, failed, held) or `max_steps` pass;
-// returns every step's kind in order.
-std::vector<StepResult::Kind> drive(TestDatabase& db, const WorkRegistry& registry, std::int64_t id,
-                                    RunnerOptions options = test_options(), int max_steps = 50) {
-  bbmd::metrics::Metrics metrics;
-  return bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<StepResult::Kind>> {
-    auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "bbmd-test"));
-    Runner runner(registry, metrics, bbmd::log::Logger("test"), options);
-    std::vector<StepResult::Kind> kinds;
-    for (int i = 0; i < max_steps; ++i) {
-      const auto m = co_await bbmd::bbm::migration_by_id(*conn, id);
-      const auto step = co_await runner.step(*conn, *m);
-      kinds.push_back(step.kind);
-      if (step.kind == StepResult::Kind::migration_finished || step.kind == StepResult::Kind::migration_failed ||
-          step.kind == StepResult::Kind::held || step.kind == StepResult::Kind::gone) {
-        break;
-      }
-    }
-    co_return kinds;
-  });
-}
-
-// A table t(id, a int, b bigint) with ids 1..n and a = id * 10.
-void make_table(TestDatabase& db, int n) {
-  db.exec("CREATE TABLE t (id bigint PRIMARY KEY, a int NOT NULL, b bigint)");
-  db.exec("INSERT INTO t SELECT g, g * 10, NULL FROM generate_series(1, " + std::to_string(n) + ") g");
-}
-
-WorkRegistry registry_with(const std::string& name, const std::string& sql) {
-  WorkRegistry registry;
-  registry.add(bbmd::bbm::make_sql_function(name, sql));
-  return registry;
-}
-
-}  // namespace
 
 TEST_CASE("93 rows in batches of 50: exact jobs, data changed, migration finished", "[bbm][runner]") {
   TestDatabase db;
@@ -256,7 +210,7 @@ TEST_CASE("a job that always fails fails the migration with code 4 after maxjobr
   row.job_signature_name = "broken";
   db.exec("UPDATE t SET a = 500 WHERE id = 42");  // one poisoned row makes its whole batch fail
   const auto id = bbmd::test::queue_migration(db, row);
-  const auto kinds = drive(db, broken, id, test_options(4));
+  const auto kinds = drive(db, broken, id, bbmd::test::runner_options(4));
   CHECK(kinds == std::vector<StepResult::Kind>{StepResult::Kind::job_failed, StepResult::Kind::job_failed,
                                                StepResult::Kind::job_failed, StepResult::Kind::job_failed,
                                                StepResult::Kind::migration_failed});
@@ -282,7 +236,7 @@ TEST_CASE("a worker whose lease was taken over cannot commit", "[bbm][runner][le
     WorkRegistry registry;
     bbmd::bbm::Validator v(registry);
     REQUIRE((co_await v.validate(*conn, m, target)).runnable());
-    const auto lease = co_await bbmd::bbm::lease_next_job(*conn, m, target, test_options().lease);
+    const auto lease = co_await bbmd::bbm::lease_next_job(*conn, m, target, m.batch_size, bbmd::test::runner_options().lease);
     REQUIRE(lease.kind == bbmd::bbm::LeaseOutcome::Kind::leased);
     // Another worker takes the job over (as after an expiry): the fencing token moves on.
     db.exec("UPDATE background_migration_jobs SET lease_token = nextval('bbm_lease_token_seq')");
@@ -302,7 +256,7 @@ TEST_CASE("a paused migration gets no new job; resumed it continues where it sto
   row.max_value = 100;
   row.batch_size = 25;
   const auto id = bbmd::test::queue_migration(db, row);
-  CHECK(drive(db, WorkRegistry{}, id, test_options(), 2).size() == 2);
+  CHECK(drive(db, WorkRegistry{}, id, bbmd::test::runner_options(), 2).size() == 2);
   db.exec("UPDATE batched_background_migrations SET status = 0");
   CHECK(drive(db, WorkRegistry{}, id) == std::vector<StepResult::Kind>{StepResult::Kind::gone});
   CHECK(db.count("SELECT count(*) FROM background_migration_jobs") == 2);

@@ -1,0 +1,38 @@
+// Throttle::from_config: which indicators the config enables, in what order, and which are cached.
+#include <utility>
+
+#include "throttle/indicators.hpp"
+#include "throttle/throttle.hpp"
+
+namespace bbmd::throttle {
+
+// Order: free checks first (no round trip), then cluster-wide ones (cached, so usually free),
+// then the per-table vacuum check. The first stop wins, so a cheap stop saves the rest.
+Throttle Throttle::from_config(const config::Config& cfg, metrics::Metrics& metrics) {
+  const auto& t = cfg.backgroundmigrations.throttle;
+  const milliseconds ttl = t.checkinterval;
+  auto cache = [&](std::unique_ptr<Indicator> inner, CacheScope scope) {
+    return ttl.count() > 0 ? cached(std::move(inner), ttl, scope) : std::move(inner);
+  };
+
+  std::vector<std::unique_ptr<Indicator>> list;
+  if (!t.flagfile.empty()) list.push_back(make_flag_file(t.flagfile));
+  if (t.lockwaiters.enabled) list.push_back(make_lock_waiters(t.lockwaiters.maxwaiters));
+  if (t.walarchive.enabled) list.push_back(cache(make_wal_archive(t.walarchive.maxsegments), CacheScope::cluster));
+  if (t.replicationlag.enabled) {
+    list.push_back(cache(make_replication_lag(t.replicationlag.maxlag, t.replicationlag.maxbytes), CacheScope::cluster));
+  }
+  if (t.slotretention.enabled) {
+    list.push_back(cache(make_slot_retention(t.slotretention.maxbytes), CacheScope::cluster));
+  }
+  if (t.oldesttransaction.enabled) {
+    list.push_back(cache(make_oldest_transaction(t.oldesttransaction.maxage), CacheScope::cluster));
+  }
+  // Keeps its own sample window (>= checkinterval), which already bounds its queries.
+  if (t.walrate.enabled) list.push_back(make_wal_rate(t.walrate.maxbytespersecond, ttl));
+  if (!t.query.empty()) list.push_back(cache(make_sql_check(t.query, t.querytimeout), CacheScope::cluster));
+  if (t.autovacuum.enabled) list.push_back(cache(make_autovacuum(), CacheScope::table));
+  return Throttle(std::move(list), metrics);
+}
+
+}  // namespace bbmd::throttle

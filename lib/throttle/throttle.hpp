@@ -1,0 +1,40 @@
+#pragma once
+// The set of enabled indicators, asked in order before each batch. The first that says stop
+// wins. An indicator that errors is logged and counted and treated as "go": a broken check must
+// not stall or crash the worker.
+//
+// Call check() outside a transaction, before the batch's BEGIN: the SQL check runs as its own
+// implicit transaction. Cluster-wide answers are reused for throttle.checkinterval, so a busy
+// worker pays at most one round trip per indicator per interval (the flag file and lock-waiter
+// checks cost none). On SIGHUP, rebuild with from_config: it is cheap, and only the WAL rate's
+// first sample is lost.
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "config/config.hpp"
+#include "throttle/indicator.hpp"
+
+namespace bbmd::metrics {
+class Metrics;
+}
+
+namespace bbmd::throttle {
+
+class Throttle {
+ public:
+  Throttle(std::vector<std::unique_ptr<Indicator>> indicators, metrics::Metrics& metrics);
+  // Builds the indicators the config enables (factory.cpp says which, in what order).
+  static Throttle from_config(const config::Config& cfg, metrics::Metrics& metrics);
+  // The first stop, or nullopt to go ahead. Never throws for an indicator's failure; only
+  // cancellation (shutdown) propagates.
+  boost::asio::awaitable<std::optional<Stop>> check(db::Connection& conn, const Context& ctx);
+  [[nodiscard]] bool empty() const noexcept { return indicators_.empty(); }
+
+ private:
+  std::vector<std::unique_ptr<Indicator>> indicators_;
+  metrics::Metrics* metrics_;  // a pointer so that SIGHUP can assign a rebuilt Throttle
+};
+
+}  // namespace bbmd::throttle

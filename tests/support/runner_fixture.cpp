@@ -1,0 +1,58 @@
+// In-process runner fixtures (see runner_fixture.hpp).
+#include "support/runner_fixture.hpp"
+
+#include "bbm/migration_store.hpp"
+#include "db/connection.hpp"
+#include "db/conninfo.hpp"
+#include "metrics/metrics.hpp"
+#include "support/async.hpp"
+
+namespace bbmd::test {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using bbm::StepResult;
+
+bbm::RunnerOptions runner_options(int max_attempts) {
+  bbm::RunnerOptions o;
+  o.lease.owner = "test";
+  o.lease.duration = 30s;
+  o.lease.max_attempts = max_attempts;
+  o.batch.statement_timeout = 10s;
+  o.batch.lock_timeout = 2s;
+  o.hold_interval = 60s;
+  return o;
+}
+
+std::vector<StepResult::Kind> drive(TestDatabase& db, const bbm::WorkRegistry& registry, std::int64_t id,
+                                    bbm::RunnerOptions options, int max_steps, bbm::BatchSizes* sizes) {
+  metrics::Metrics metrics;
+  return run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<StepResult::Kind>> {
+    auto conn = co_await db::Connection::connect(ex, db::conn_params(db.config(), "bbmd-test"));
+    bbm::Runner runner(registry, metrics, log::Logger("test"), options, sizes);
+    std::vector<StepResult::Kind> kinds;
+    for (int i = 0; i < max_steps; ++i) {
+      const auto m = co_await bbm::migration_by_id(*conn, id);
+      const auto step = co_await runner.step(*conn, *m);
+      kinds.push_back(step.kind);
+      if (step.kind == StepResult::Kind::migration_finished || step.kind == StepResult::Kind::migration_failed ||
+          step.kind == StepResult::Kind::held || step.kind == StepResult::Kind::gone) {
+        break;
+      }
+    }
+    co_return kinds;
+  });
+}
+
+void make_table(TestDatabase& db, int n) {
+  db.exec("CREATE TABLE t (id bigint PRIMARY KEY, a int NOT NULL, b bigint)");
+  db.exec("INSERT INTO t SELECT g, g * 10, NULL FROM generate_series(1, " + std::to_string(n) + ") g");
+}
+
+bbm::WorkRegistry registry_with(const std::string& name, const std::string& sql) {
+  bbm::WorkRegistry registry;
+  registry.add(bbm::make_sql_function(name, sql));
+  return registry;
+}
+
+}  // namespace bbmd::test

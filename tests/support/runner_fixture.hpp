@@ -1,0 +1,29 @@
+#pragma once
+// Drives bbm::Runner in-process against a test database, one step at a time.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bbm/batch_size.hpp"
+#include "bbm/runner.hpp"
+#include "bbm/work_registry.hpp"
+#include "support/test_db.hpp"
+
+namespace bbmd::test {
+
+// Fast, generous options: 30 s leases, 10 s statement timeout, 60 s holds.
+bbm::RunnerOptions runner_options(int max_attempts = 3);
+
+// Steps migration `id` until a step ends it (finished, failed, held, gone) or `max_steps`
+// pass; returns every step's kind in order.
+std::vector<bbm::StepResult::Kind> drive(TestDatabase& db, const bbm::WorkRegistry& registry, std::int64_t id,
+                                         bbm::RunnerOptions options = runner_options(), int max_steps = 50,
+                                         bbm::BatchSizes* sizes = nullptr);
+
+// t(id bigint pk, a int, b bigint) with ids 1..n and a = id * 10.
+void make_table(TestDatabase& db, int n);
+
+// The built-ins plus one SQL work function.
+bbm::WorkRegistry registry_with(const std::string& name, const std::string& sql);
+
+}  // namespace bbmd::test
