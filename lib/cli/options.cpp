@@ -27,6 +27,7 @@ bbm::RunnerOptions runner_options(const config::Config& cfg, const std::string& 
   o.throttle_max = b.backoff.max;
   o.batch.statement_timeout = b.statementtimeout;
   o.batch.lock_timeout = b.locktimeout;
+  o.batch.count_lock_waiters = b.throttle.lockwaiters.enabled;
   o.hold_interval = b.holdinterval;
   return o;
 }
