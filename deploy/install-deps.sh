@@ -1,21 +1,50 @@
 #!/usr/bin/env bash
-# Installs exactly the Debian 12 packages bbmd needs to build, test and run its demo. Idempotent.
+# Installs exactly the Debian 12 packages bbmd needs to build, test and run its demo; --build only
+# what compiling needs and --runtime only what the binary needs (the container image). Idempotent.
 set -euo pipefail
 
-packages=(
+build_packages=(
   build-essential cmake pkg-config          # toolchain
   libpq-dev                                  # libpq
   libboost1.81-dev                           # Asio + Beast (1.74 cannot build C++20 coroutines with g++ 12)
   nlohmann-json3-dev libspdlog-dev libfmt-dev
   prometheus-cpp-dev
   libyaml-cpp-dev libcli11-dev libsystemd-dev
+)
+# Tests, demo and the [ops] checks on top of the build packages (the container's build stage skips them).
+test_packages=(
   catch2                                     # unit/integration tests (v2)
   postgresql-15 postgresql-client-15 postgresql-common   # throwaway servers for tests and demo
   curl procps                                # demo and tests read /metrics and manage processes
+  kubernetes-client yamllint                 # [ops] tests: kubectl kustomize, YAML lint
+  prometheus                                 # [ops] tests: promtool and a real Prometheus scraping bbmd
+  chromium                                   # [ops] tests: the status page in headless Chromium
+  systemd                                    # [ops] tests: systemd-analyze verify/security
 )
+
+# What the bbmd binary needs at run time (deploy/docker/Dockerfile's final stage); a test checks
+# these cover every library bbmd links against.
+runtime_packages=(
+  libpq5 libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 libyaml-cpp0.7 libsystemd0
+  ca-certificates                            # sslmode=verify-full against a managed PostgreSQL
+)
+
+# A command already on PATH satisfies its package: e.g. a kubectl from another source would clash
+# with Debian's kubernetes-client, which ships the same file.
+declare -A provided_by_command=([kubernetes-client]=kubectl)
+
+case "${1:-}" in
+  --list-runtime) echo "${runtime_packages[@]}"; exit 0 ;;
+  --runtime) packages=("${runtime_packages[@]}") ;;
+  --build) packages=("${build_packages[@]}") ;;
+  "") packages=("${build_packages[@]}" "${test_packages[@]}") ;;
+  *) echo "usage: $0 [--build | --runtime | --list-runtime]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
+  cmd="${provided_by_command[$p]:-}"
+  if [ -n "$cmd" ] && command -v "$cmd" >/dev/null; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 

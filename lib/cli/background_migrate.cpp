@@ -1,4 +1,6 @@
 // `bbmd background-migrate status|pause|resume|run`.
+#include <unistd.h>
+
 #include <iostream>
 
 #include "bbm/migration_store.hpp"
@@ -39,7 +41,7 @@ int background_status(const config::Config& cfg, bool json) {
   return run_to_completion([&]() -> awaitable<int> {
     auto conn = co_await connect(cfg, "bbmd-cli");
     const auto all = co_await bbm::progress_all(*conn);
-    std::cout << (json ? bbm::render_status_json(all) : bbm::render_status_table(all));
+    std::cout << (json ? bbm::render_status_json(all) : bbm::render_status_table(all, bbm::stdout_wants_colour()));
     co_return kExitOk;
   });
 }
@@ -54,7 +56,15 @@ int background_run(const config::Config& cfg, std::optional<int> max_job_retry) 
   const auto registry = bbm::WorkRegistry::with_sql_folder(cfg.backgroundmigrations.sqlfunctions);
   return run_to_completion([&]() -> awaitable<int> {
     auto conn = co_await connect(cfg, "bbmd-run");
-    bbm::SyncWorker worker(registry, metrics, options, [](const std::string& line) { std::cout << line << std::endl; });
+    // A bar line starts with "\r" and is redrawn in place; it ends its own line once finished.
+    bbm::SyncWorker worker(registry, metrics, options, [](const std::string& line) {
+      if (line.starts_with('\r')) {
+        std::cout << line << std::flush;
+      } else {
+        std::cout << line << std::endl;
+      }
+    });
+    worker.draw_bar(::isatty(STDOUT_FILENO) == 1);
     const auto report = co_await worker.run_all(*conn);
     for (const auto& item : report.items) {
       if (!item.finished) std::cerr << "bbmd: " << item.name << " could not finish: " << item.problem << "\n";

@@ -4,6 +4,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
+#include <optional>
 #include <variant>
 
 #include "http/server.hpp"
@@ -16,13 +17,20 @@ namespace asio = boost::asio;
 constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 constexpr const char* kAllowGet = "GET, HEAD";
 
-Response text(unsigned status, std::string body) { return Response{status, Response{}.content_type, std::move(body), {}}; }
+Response text(unsigned status, std::string body) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
 
 bool is_get(std::string_view method) { return method == "GET" || method == "HEAD"; }
 
 Response render_metrics(const MetricsRenderer& metrics) {
   try {
-    return Response{200, kMetricsContentType, metrics(), {}};
+    auto r = text(200, metrics());
+    r.content_type = kMetricsContentType;
+    return r;
   } catch (const std::exception& e) {
     return text(500, std::string("rendering metrics failed: ") + e.what());
   }
@@ -47,9 +55,21 @@ asio::awaitable<Response> check_ready(const ReadinessProbe& ready, std::chrono::
 
 asio::awaitable<Response> route(const ServerOptions& options, const MetricsRenderer& metrics,
                                 const ReadinessProbe& ready, std::string_view method, std::string_view target) {
-  const auto path = target.substr(0, target.find('?'));
+  const Request request{method, target, {}, {}};
+  co_return co_await route(options, metrics, ready, Handler{}, request);
+}
+
+asio::awaitable<Response> route(const ServerOptions& options, const MetricsRenderer& metrics,
+                                const ReadinessProbe& ready, const Handler& extra, const Request& request) {
+  const auto method = request.method;
+  const auto path = request.target.substr(0, request.target.find('?'));
   const bool metrics_route = options.metrics_enabled && metrics && path == options.metrics_path;
-  if (!metrics_route && path != "/healthz" && path != "/readyz") co_return text(404, "not found");
+  if (!metrics_route && path != "/healthz" && path != "/readyz") {
+    // The built-in paths win, so a hook can never shadow health or metrics.
+    std::optional<Response> answer;
+    if (extra) answer = co_await extra(request);
+    co_return answer ? std::move(*answer) : text(404, "not found");
+  }
   if (!is_get(method)) {
     auto r = text(405, "method not allowed");
     r.allow = kAllowGet;

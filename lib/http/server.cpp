@@ -79,6 +79,7 @@ bhttp::response<bhttp::string_body> to_beast(Response r, unsigned version, bool 
   out.set(bhttp::field::server, "bbmd");
   out.set(bhttp::field::content_type, r.content_type);
   if (!r.allow.empty()) out.set(bhttp::field::allow, r.allow);
+  for (const auto& [name, value] : r.headers) out.set(name, value);
   out.body() = std::move(r.body);
   out.prepare_payload();
   if (head) out.body().clear();  // Content-Length still tells the GET size, as HEAD should
@@ -100,11 +101,12 @@ std::string rejection_text(boost::system::error_code ec) {
 }  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::any_io_executor ex, ServerOptions opts, MetricsRenderer m, ReadinessProbe r)
+  Impl(asio::any_io_executor ex, ServerOptions opts, MetricsRenderer m, ReadinessProbe r, Handler h)
       : strand(asio::make_strand(ex)),
         options(std::move(opts)),
         metrics(std::move(m)),
         ready(std::move(r)),
+        extra(std::move(h)),
         acceptor(strand) {}
 
   // Every member is touched only on this strand, so the loop may run on several threads.
@@ -112,6 +114,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   ServerOptions options;
   MetricsRenderer metrics;
   ReadinessProbe ready;
+  Handler extra;
   tcp::acceptor acceptor;
   unsigned short port = 0;
   bool started = false;
@@ -189,7 +192,10 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       if (ec) break;  // timeout, reset, or stop(): nothing more to say on this socket
 
       const auto& req = parser.get();
-      auto res = co_await route(options, metrics, ready, req.method_string(), req.target());
+      const auto auth = req.find(bhttp::field::authorization);
+      const Request request{req.method_string(), req.target(),
+                            auth == req.end() ? std::string_view{} : std::string_view(auth->value()), req.body()};
+      auto res = co_await route(options, metrics, ready, extra, request);
       auto out = to_beast(std::move(res), req.version(), req.method() == bhttp::verb::head);
       out.keep_alive(req.keep_alive() && !stopped);
       s->stream.expires_after(options.read_timeout);
@@ -203,7 +209,10 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
 
   // Answers a request that could not be read, then closes: its remaining bytes cannot be framed.
   asio::awaitable<void> reject(Session& s, unsigned status, std::string body) {
-    auto out = to_beast(Response{status, Response{}.content_type, std::move(body), {}}, 11, false);
+    Response r;
+    r.status = status;
+    r.body = std::move(body);
+    auto out = to_beast(std::move(r), 11, false);
     out.keep_alive(false);
     s.stream.expires_after(options.read_timeout);
     auto [ec, n] = co_await bhttp::async_write(s.stream, out, kUseTuple);
@@ -222,8 +231,10 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   }
 };
 
-Server::Server(asio::any_io_executor ex, ServerOptions options, MetricsRenderer metrics, ReadinessProbe ready)
-    : impl_(std::make_shared<Impl>(std::move(ex), std::move(options), std::move(metrics), std::move(ready))) {
+Server::Server(asio::any_io_executor ex, ServerOptions options, MetricsRenderer metrics, ReadinessProbe ready,
+               Handler extra)
+    : impl_(std::make_shared<Impl>(std::move(ex), std::move(options), std::move(metrics), std::move(ready),
+                                   std::move(extra))) {
   impl_->bind();
 }
 

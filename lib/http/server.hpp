@@ -1,14 +1,17 @@
 #pragma once
-// The debug HTTP listener (Boost.Beast on the Asio loop): /metrics, /healthz, /readyz.
-// One listener serves every path so that metrics, health and (later) the admin API share a loop.
+// The debug HTTP listener (Boost.Beast on the Asio loop): /metrics, /healthz, /readyz, and a hook
+// for every other path (the admin API and status page), so that they all share one loop.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace bbmd::http {
 
@@ -17,7 +20,18 @@ struct Response {
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::string allow;  // the Allow header of a 405
+  std::vector<std::pair<std::string, std::string>> headers{};  // any others, e.g. WWW-Authenticate
 };
+
+// What the hook sees of a request; the views live until the hook's awaitable completes.
+struct Request {
+  std::string_view method;
+  std::string_view target;         // path and query, as sent
+  std::string_view authorization;  // the Authorization header, empty if absent
+  std::string_view body;           // bounded by the listener (413 beyond its limit)
+};
+// Answers the paths the built-in routes do not own; nullopt means "not mine" (404).
+using Handler = std::function<boost::asio::awaitable<std::optional<Response>>(const Request&)>;
 
 // Answers "is the database reachable and the schema present?"; empty string = ready,
 // otherwise the reason it is not.
@@ -46,11 +60,16 @@ struct ListenAddress {
 [[nodiscard]] boost::asio::awaitable<Response> route(const ServerOptions& options, const MetricsRenderer& metrics,
                                                      const ReadinessProbe& ready, std::string_view method,
                                                      std::string_view target);
+// The same, handing paths the built-in routes do not own to `extra` (may be empty).
+[[nodiscard]] boost::asio::awaitable<Response> route(const ServerOptions& options, const MetricsRenderer& metrics,
+                                                     const ReadinessProbe& ready, const Handler& extra,
+                                                     const Request& request);
 
 class Server {
  public:
   // Binds at once; throws std::runtime_error naming the address on failure.
-  Server(boost::asio::any_io_executor ex, ServerOptions options, MetricsRenderer metrics, ReadinessProbe ready);
+  Server(boost::asio::any_io_executor ex, ServerOptions options, MetricsRenderer metrics, ReadinessProbe ready,
+         Handler extra = {});
   ~Server();
   void start();       // spawns the accept loop
   void stop() noexcept;

@@ -1,0 +1,213 @@
+// PgCluster: initdb, start, pg_basebackup and teardown of throwaway PostgreSQL 15 clusters.
+#include "support/pg_cluster.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+namespace bbmd::test {
+namespace {
+
+// Debian's layout for the PostgreSQL 15 server binaries (postgresql-15 package).
+const std::filesystem::path kBinDir = "/usr/lib/postgresql/15/bin";
+constexpr const char* kOsUser = "postgres";
+// pg_ctl -w waits this long for startup; a throwaway cluster starts in well under a second.
+constexpr const char* kStartTimeoutS = "30";
+// A free port can be taken by someone else between our probe and the server's bind: retry.
+constexpr int kStartAttempts = 3;
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs `args` as the postgres OS user in `cwd`, output appended to `log`; throws on failure.
+void run_as_postgres(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                     const std::filesystem::path& log) {
+  std::vector<std::string> full{"/usr/sbin/runuser", "-u", kOsUser, "--"};
+  full.insert(full.end(), args.begin(), args.end());
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    const int in = open("/dev/null", O_RDONLY);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(out, 2);
+    if (chdir(cwd.c_str()) != 0) _exit(126);
+    std::vector<char*> argv;
+    for (auto& a : full) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::string cmd;
+    for (const auto& a : args) cmd += a + " ";
+    throw std::runtime_error("PgCluster: failed: " + cmd + "\n" + read_file(log));
+  }
+}
+
+int free_loopback_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    throw std::runtime_error("PgCluster: no free loopback port");
+  }
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+struct ConnDeleter {
+  void operator()(PGconn* c) const noexcept { PQfinish(c); }
+};
+struct ResDeleter {
+  void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+using Conn = std::unique_ptr<PGconn, ConnDeleter>;
+using Res = std::unique_ptr<PGresult, ResDeleter>;
+
+// `conn` outlives the result only for error messages; the caller keeps both.
+Res run_sql(const std::string& conninfo, const std::string& sql, Conn& conn) {
+  conn.reset(PQconnectdb(conninfo.c_str()));
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    throw std::runtime_error("PgCluster: " + std::string(PQerrorMessage(conn.get())));
+  }
+  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+  Res res{PQexec(conn.get(), sql.c_str())};
+  const auto st = PQresultStatus(res.get());
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    throw std::runtime_error("PgCluster: " + std::string(PQerrorMessage(conn.get())) + " in SQL: " + sql);
+  }
+  return res;
+}
+
+}  // namespace
+
+PgCluster::PgCluster(Options options) {
+  make_dir();
+  std::vector<std::string> initdb{(kBinDir / "initdb").string(), "-D", data_.string(), "-U", kOsUser,
+                                  "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"};
+  initdb.insert(initdb.end(), options.initdb_args.begin(), options.initdb_args.end());
+  run_as_postgres(initdb, dir_, dir_ / "initdb.log");
+  configure(options.settings);
+  start();
+}
+
+PgCluster::PgCluster(Standby, const PgCluster& primary, const std::vector<std::string>& settings) {
+  make_dir();
+  // -R writes standby.signal and primary_conninfo; fast checkpoint so the copy starts at once.
+  run_as_postgres({(kBinDir / "pg_basebackup").string(), "-D", data_.string(), "-h", "127.0.0.1", "-p",
+                   std::to_string(primary.port_), "-U", kOsUser, "-R", "-X", "stream", "--checkpoint=fast",
+                   "--no-sync"},
+                  dir_, dir_ / "basebackup.log");
+  configure(settings);
+  start();
+}
+
+PgCluster::~PgCluster() {
+  if (running_) {
+    try {
+      run_as_postgres({(kBinDir / "pg_ctl").string(), "-D", data_.string(), "-m", "immediate", "-w", "stop"}, dir_,
+                      dir_ / "stop.log");
+    } catch (...) {
+      // Nothing to do in a destructor; the folder goes anyway.
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void PgCluster::make_dir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "bbmd-pg-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("PgCluster: mkdtemp failed");
+  dir_ = pattern;
+  data_ = dir_ / "data";
+  const passwd* pw = getpwnam(kOsUser);
+  if (!pw || chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+    throw std::runtime_error("PgCluster: cannot hand " + dir_.string() + " to the postgres user");
+  }
+}
+
+// Appended last, so they override what initdb or pg_basebackup (a copy of the primary's) wrote.
+void PgCluster::configure(const std::vector<std::string>& settings) {
+  std::ofstream conf(data_ / "postgresql.conf", std::ios::app);
+  conf << "\n# bbmd test cluster\n"
+       << "listen_addresses = '127.0.0.1'\n"
+       << "unix_socket_directories = '" << dir_.string() << "'\n"
+       << "fsync = off\n"
+       << "full_page_writes = off\n"
+       << "logging_collector = off\n";
+  for (const auto& s : settings) conf << s << "\n";
+}
+
+void PgCluster::start() {
+  for (int attempt = 1;; ++attempt) {
+    port_ = free_loopback_port();
+    std::ofstream(data_ / "postgresql.conf", std::ios::app) << "port = " << port_ << "\n";
+    try {
+      run_as_postgres({(kBinDir / "pg_ctl").string(), "-D", data_.string(), "-l", (dir_ / "server.log").string(), "-w",
+                       "-t", kStartTimeoutS, "start"},
+                      dir_, dir_ / "pg_ctl.log");
+      running_ = true;
+      return;
+    } catch (const std::runtime_error& e) {
+      if (attempt >= kStartAttempts) {
+        throw std::runtime_error(std::string(e.what()) + "\nserver.log:\n" + read_file(dir_ / "server.log"));
+      }
+    }
+  }
+}
+
+std::unique_ptr<PgCluster> PgCluster::create_standby(const std::vector<std::string>& settings) {
+  return std::unique_ptr<PgCluster>(new PgCluster(Standby{}, *this, settings));
+}
+
+config::Database PgCluster::config(const std::string& dbname) const {
+  config::Database db;
+  db.host = "127.0.0.1";
+  db.port = port_;
+  db.user = kOsUser;
+  db.password.clear();
+  db.dbname = dbname;
+  db.sslmode = "disable";
+  return db;
+}
+
+std::string PgCluster::conninfo(const std::string& dbname) const {
+  return "host=127.0.0.1 port=" + std::to_string(port_) + " user=" + kOsUser + " dbname=" + dbname +
+         " sslmode=disable";
+}
+
+void PgCluster::exec(const std::string& sql, const std::string& dbname) const {
+  Conn c;
+  run_sql(conninfo(dbname), sql, c);
+}
+
+std::string PgCluster::scalar(const std::string& sql, const std::string& dbname) const {
+  Conn c;
+  Res r = run_sql(conninfo(dbname), sql, c);
+  if (PQntuples(r.get()) == 0) throw std::runtime_error("PgCluster: no rows from: " + sql);
+  return PQgetvalue(r.get(), 0, 0);
+}
+
+}  // namespace bbmd::test
