@@ -111,7 +111,9 @@ boost::asio::awaitable<StepResult> Runner::settle_verdict(db::Connection& conn, 
 boost::asio::awaitable<std::optional<StepResult>> Runner::check_throttle(db::Connection& conn, const Migration& m,
                                                                           const Target& target) {
   if (!throttle_) co_return std::nullopt;
+  // The waiters of the last batch delay only the next one: the count is used once.
   const throttle::Context ctx{m.id, target.table_oid, m.table_name, last_lock_waiters_[m.id]};
+  last_lock_waiters_.erase(m.id);
   const auto stop = co_await throttle_->check(conn, ctx);
   if (!stop) {
     throttle_streak_.erase(m.id);
