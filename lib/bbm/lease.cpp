@@ -126,8 +126,10 @@ boost::asio::awaitable<std::optional<Job>> take_over_expired(db::Connection& con
 
 boost::asio::awaitable<std::optional<Job>> cut_new_range(db::Connection& conn, const Migration& m,
                                                          const Target& target, std::int64_t batch_size,
-                                                         const LeaseOptions& options) {
+                                                         const LeaseOptions& options, LeaseOutcome& out) {
+  const auto start = std::chrono::steady_clock::now();
   const auto range = co_await next_range(conn, m, target, batch_size);
+  out.range_query_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!range) co_return std::nullopt;
   auto r = co_await conn.query("bbm_lease_insert", std::string(kInsertJob) + kJobReturning, m.id, range->min,
                                range->max, options.owner, static_cast<std::int64_t>(options.duration.count()),
@@ -172,11 +174,11 @@ boost::asio::awaitable<LeaseOutcome> lease_next_job(db::Connection& conn, const 
       busy.kind = LeaseOutcome::Kind::busy;
       co_return busy;
     }
+    LeaseOutcome out;
     auto job = co_await take_over_expired(conn, m, target, options);
-    if (!job) job = co_await cut_new_range(conn, m, target, batch_size, options);
+    if (!job) job = co_await cut_new_range(conn, m, target, batch_size, options, out);
     if (!job) job = co_await retry_failed(conn, m, target, options);
     if (!job) co_return co_await settle(conn, m);
-    LeaseOutcome out;
     out.kind = LeaseOutcome::Kind::leased;
     out.job = *job;
     if (locked.get_int(0, "status") == static_cast<int>(MigrationStatus::active)) {

@@ -35,6 +35,7 @@ struct LeaseOutcome {
   Job job;
   bool first_job = false;  // the migration just went from active to running
   std::int64_t exhausted_job_id = 0;  // for failed: the job that ran out of attempts
+  std::optional<double> range_query_seconds;  // how long cutting a new range took, if one was cut
 };
 
 // One short transaction: takes over an expired job, else cuts the next range of `batch_size`

@@ -1,6 +1,8 @@
 // A worker's step on one migration, with its logs and metrics (see runner.hpp).
 #include "bbm/runner.hpp"
 
+#include <algorithm>
+
 #include "bbm/job_split.hpp"
 #include "bbm/migration_store.hpp"
 #include "db/connection.hpp"
@@ -55,6 +57,7 @@ boost::asio::awaitable<StepResult> Runner::step(db::Connection& conn, const Migr
   }
 
   const auto lease = co_await lease_next_job(conn, m, target, sizes_->next(m), options_.lease);
+  if (lease.range_query_seconds) metrics_.batching_query(labels(m), *lease.range_query_seconds);
   switch (lease.kind) {
     case LeaseOutcome::Kind::gone:
       co_return StepResult::of(StepResult::Kind::gone);
@@ -166,6 +169,9 @@ boost::asio::awaitable<StepResult> Runner::run_job(db::Connection& conn, const M
     }
     metrics_.job_finished(labels(m), "finished", out.seconds, job.batch_size, out.rows);
     sizes_->observe(m, job.batch_size, out.seconds);
+    // Between the collector's exact refreshes, the committed job's upper key is a free estimate.
+    const double span = static_cast<double>(m.max_value - m.min_value + 1);
+    if (span > 0) metrics_.progress(labels(m), std::min(99.9, 100.0 * static_cast<double>(job.max_value - m.min_value + 1) / span));
     last_lock_waiters_[m.id] = out.lock_waiters;
     fields[log::kRows] = out.rows;
     logger_.info("job finished", fields);

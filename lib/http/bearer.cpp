@@ -7,10 +7,13 @@ namespace bbmd::http {
 namespace {
 
 // Compares every byte whatever the mismatch, so the time taken does not reveal a prefix.
-bool same_secret(std::string_view a, std::string_view b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % (b.empty() ? 1 : b.size())]);
-  return diff == 0 && !b.empty();
+// `secret` is never empty here (check_bearer refuses first).
+bool same_secret(std::string_view presented, std::string_view secret) {
+  unsigned char diff = presented.size() == secret.size() ? 0 : 1;
+  for (std::size_t i = 0; i < presented.size(); ++i) {
+    diff |= static_cast<unsigned char>(presented[i] ^ secret[i % secret.size()]);
+  }
+  return diff == 0;
 }
 
 bool iequals(std::string_view a, std::string_view b) {

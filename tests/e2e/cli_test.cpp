@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "e2e/e2e_helpers.hpp"
+#include "schema/own_schema.hpp"
 
 using namespace std::chrono_literals;
 using bbmd::test::CommandResult;
@@ -181,7 +182,10 @@ TEST_CASE("database migrate up applies bbmd's schema once", "[e2e][cli][schema]"
   INFO(show(first));
   REQUIRE(first.exit_code == 0);
   CHECK(contains(first.out, "applying "));
-  CHECK(contains(first.out, "1 pre-deployment migration"));
+  // Every one of bbmd's own schema migrations is applied, as pre-deployment migrations.
+  const auto own = bbmd::schema::own_migrations().size();
+  CHECK(contains(first.out, std::to_string(own) + " pre-deployment migration"));
+  CHECK(db.count("SELECT count(*) FROM schema_migrations") == static_cast<long long>(own));
   CHECK(db.scalar("SELECT to_regclass('public.batched_background_migrations') IS NOT NULL AND "
                   "to_regclass('public.background_migration_jobs') IS NOT NULL") == "t");
   // The tables work: a migration can be queued.

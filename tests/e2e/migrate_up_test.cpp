@@ -54,7 +54,7 @@ TEST_CASE("SKIP_POST_DEPLOYMENT_MIGRATIONS applies only pre-deployment ones; a l
                                    "post-deployment: 20260201000001_drop_legacy\n"));
 }
 
-TEST_CASE("--skip-post-deployment and --limit-pre leave the rest pending", "[e2e][schema]") {
+TEST_CASE("up with --skip-post-deployment and --limit-pre leaves the rest pending", "[e2e][schema]") {
   MigrateSetup s;
   s.pre("20260201000000_a", "CREATE TABLE a (id int);");
   s.pre("20260201000001_b", "CREATE TABLE b (id int);");
@@ -65,7 +65,7 @@ TEST_CASE("--skip-post-deployment and --limit-pre leave the rest pending", "[e2e
                           {"20260201000002_c", "pending"}});
 }
 
-TEST_CASE("--dry-run prints the plan and changes nothing", "[e2e][schema]") {
+TEST_CASE("up with --dry-run prints the plan and changes nothing", "[e2e][schema]") {
   MigrateSetup s;
   s.pre("20260201000000_create_items", "CREATE TABLE items (id bigint PRIMARY KEY);", "DROP TABLE items;");
   s.post("20260201000001_index_items", "CREATE INDEX items_id_idx ON items (id);", "DROP INDEX items_id_idx;");

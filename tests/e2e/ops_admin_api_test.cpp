@@ -122,7 +122,9 @@ TEST_CASE("admin API reads migrations and pauses, resumes and retries them by id
   }
 
   serve->signal(SIGTERM);
-  REQUIRE(serve->wait_for_exit(30s) == 0);
+  const auto exit_code = serve->wait_for_exit(30s);
+  INFO(serve->err());
+  REQUIRE(exit_code == 0);
   CHECK(serve->err().find(kToken) == std::string::npos);
 }
 
