@@ -108,7 +108,8 @@ boost::asio::awaitable<Verdict> resolve_target(db::Connection& conn, const Migra
                                "unknown batching_strategy '" + *m.batching_strategy + "' (expected NULL or 'null_keyset')");
   }
   const auto table = split_qualified(m.table_name);
-  const auto oid = table ? co_await find_table(conn, *table) : std::nullopt;
+  std::optional<std::uint32_t> oid;
+  if (table) oid = co_await find_table(conn, *table);
   if (!oid) co_return Verdict::failure(FailureCode::invalid_bbm_table, "table '" + m.table_name + "' does not exist");
   const auto column = co_await find_column(conn, *oid, m.column_name);
   if (!column) {

@@ -23,7 +23,8 @@ class CopyColumn final : public WorkFunction {
     }
     for (const char* role : {"from", "to"}) {
       const auto column = args[role].get<std::string>();
-      if (!co_await find_column(conn, target.table_oid, column)) {
+      const auto found = co_await find_column(conn, target.table_oid, column);
+      if (!found) {
         co_return Verdict::failure(FailureCode::invalid_bbm_column,
                                    std::string("copy_column '") + role + "' column '" + column + "' does not exist");
       }

@@ -23,7 +23,8 @@ class FillFromSequence final : public WorkFunction {
     }
     const auto text = args["sequence"].get<std::string>();
     const auto name = split_qualified(text);
-    const auto oid = name ? co_await find_sequence(conn, *name) : std::nullopt;
+    std::optional<std::uint32_t> oid;
+    if (name) oid = co_await find_sequence(conn, *name);
     if (!oid) {
       co_return Verdict::failure(FailureCode::invalid_job_arguments, "sequence '" + text + "' does not exist");
     }

@@ -169,7 +169,8 @@ boost::asio::awaitable<LeaseOutcome> lease_next_job(db::Connection& conn, const 
   return db::in_transaction(conn, [&, batch_size]() -> boost::asio::awaitable<LeaseOutcome> {
     auto locked = co_await conn.query("bbm_lease_lock_migration", kLockMigration, m.id);
     if (locked.empty()) co_return LeaseOutcome{};
-    if (co_await at_capacity(conn, target, options)) {
+    const bool full = co_await at_capacity(conn, target, options);
+    if (full) {
       LeaseOutcome busy;
       busy.kind = LeaseOutcome::Kind::busy;
       co_return busy;

@@ -93,7 +93,8 @@ boost::asio::awaitable<StepResult> Runner::settle_verdict(db::Connection& conn, 
   auto f = migration_fields(m);
   f[log::kReason] = v.reason;
   if (v.kind == Verdict::Kind::hold) {
-    if (co_await hold_migration(conn, m, v, options_.hold_interval)) {
+    const bool new_hold = co_await hold_migration(conn, m, v, options_.hold_interval);
+    if (new_hold) {
       metrics_.held(labels(m), v.hold_code, true);
       f["hold_code"] = v.hold_code;
       logger_.warn("background migration held", f);
@@ -101,7 +102,8 @@ boost::asio::awaitable<StepResult> Runner::settle_verdict(db::Connection& conn, 
     co_return StepResult::of(StepResult::Kind::held, 0, v.reason);
   }
   validator_.forget(m.id);
-  if (co_await fail_migration(conn, m, v)) {
+  const bool failed_now = co_await fail_migration(conn, m, v);
+  if (failed_now) {
     metrics_.migration_state(labels(m), "failed");
     f[log::kErrorCode] = static_cast<int>(v.code);
     logger_.error("background migration failed validation", f);

@@ -23,12 +23,18 @@ using boost::asio::awaitable;
 int flip(const config::Config& cfg, const std::string& name, bool pause) {
   return run_to_completion([&]() -> awaitable<int> {
     auto conn = co_await connect(cfg, "bbmd-cli");
-    if (!name.empty() && !co_await bbm::migration_name_exists(*conn, name)) {
+    bool exists = true;
+    if (!name.empty()) exists = co_await bbm::migration_name_exists(*conn, name);
+    if (!exists) {
       std::cerr << "bbmd: no batched background migration named '" << name << "'\n";
       co_return kExitFailure;
     }
-    const auto changed = pause ? co_await bbm::pause_migrations(*conn, name)
-                               : co_await bbm::resume_migrations(*conn, name);
+    std::int64_t changed = 0;
+    if (pause) {
+      changed = co_await bbm::pause_migrations(*conn, name);
+    } else {
+      changed = co_await bbm::resume_migrations(*conn, name);
+    }
     std::cout << (pause ? "paused " : "resumed ") << changed << " batched background migration"
               << (changed == 1 ? "" : "s") << "\n";
     co_return kExitOk;

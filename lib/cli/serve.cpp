@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 
 #include "bbm/batch_size.hpp"
@@ -40,6 +41,8 @@ double seconds(std::chrono::milliseconds d) { return std::chrono::duration<doubl
 
 // After the cancel in stage 2, how long a batch may take to roll back before we give up on it.
 constexpr std::chrono::seconds kCancelGrace{5};
+// After shutdown, how long cancelled tasks get to unwind before the process exits regardless.
+constexpr std::chrono::seconds kDrainLimit{3};
 // /readyz answers within this, whatever the database does.
 constexpr std::chrono::seconds kReadinessTimeout{3};
 
@@ -81,6 +84,7 @@ class Daemon {
   }
 
   [[nodiscard]] int exit_code() const noexcept { return exit_code_; }
+  [[nodiscard]] bool stopped() const noexcept { return stopped_; }
 
  private:
   void start_http() {
@@ -186,18 +190,20 @@ class Daemon {
     collector_->stop();
     pending_->stop();
     watchdog_.cancel();
-    if (!co_await wait_for_workers(cfg_.backgroundmigrations.shutdowntimeout)) {
+    const bool stopped = co_await wait_for_workers(cfg_.backgroundmigrations.shutdowntimeout);
+    if (!stopped) {
       log_.warn("shutdown deadline reached; cancelling in-flight batches",
                 {{"deadline_s", cfg_.backgroundmigrations.shutdowntimeout.count() / 1000.0}});
       for (auto& w : workers_) co_await w->cancel_in_flight();
-      if (!co_await wait_for_workers(kCancelGrace)) {
+      const bool stopped_after_cancel = co_await wait_for_workers(kCancelGrace);
+      if (!stopped_after_cancel) {
         log_.error("workers did not stop after cancel; exiting anyway (leases expire on their own)");
         exit_code_ = kExitFailure;
       }
     }
     if (server_) server_->stop();
     log_.info("bbmd stopped");
-    ioc_.stop();
+    stopped_ = true;
   }
 
   asio::io_context& ioc_;
@@ -219,6 +225,7 @@ class Daemon {
   asio::steady_timer watchdog_;
   int running_workers_ = 0;
   int exit_code_ = kExitOk;
+  bool stopped_ = false;
 };
 
 }  // namespace
@@ -227,7 +234,15 @@ int serve(const config::Config& cfg) {
   asio::io_context ioc(1);
   Daemon daemon(ioc, cfg);
   daemon.start();
-  ioc.run();
+  while (!daemon.stopped() && ioc.run_one() > 0) {
+  }
+  // Shutdown has cancelled everything; let those coroutines unwind while the daemon they refer
+  // to still exists. Destroying suspended coroutine frames after it would touch freed memory.
+  ioc.run_for(kDrainLimit);
+  if (!ioc.stopped()) {
+    log::Logger("bbmd.daemon").error("tasks still pending after shutdown; exiting without unwinding them");
+    std::_Exit(kExitFailure);
+  }
   return daemon.exit_code();
 }
 

@@ -31,14 +31,16 @@ boost::asio::awaitable<bool> bbm_table_exists(db::Connection& conn) {
 
 boost::asio::awaitable<std::set<std::string>> bbm_names(db::Connection& conn) {
   std::set<std::string> out;
-  if (!co_await bbm_table_exists(conn)) co_return out;
+  const bool table_exists = co_await bbm_table_exists(conn);
+  if (!table_exists) co_return out;
   auto r = co_await conn.query("schema_bbm_names", "SELECT name FROM batched_background_migrations");
   for (int i = 0; i < r.rows(); ++i) out.insert(r.get_string(i, 0));
   co_return out;
 }
 
 boost::asio::awaitable<std::optional<BbmState>> bbm_state(db::Connection& conn, const std::string& name) {
-  if (!co_await bbm_table_exists(conn)) co_return std::nullopt;
+  const bool table_exists = co_await bbm_table_exists(conn);
+  if (!table_exists) co_return std::nullopt;
   auto r = co_await conn.query("schema_bbm_id", "SELECT id FROM batched_background_migrations WHERE name = $1", name);
   if (r.empty()) co_return std::nullopt;
   const auto p = co_await bbm::progress_of(conn, r.get_int(0, 0));

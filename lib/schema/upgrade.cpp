@@ -41,16 +41,17 @@ class Upgrade {
 
   // Applies one migration after its checks; false when the run has to stop here.
   awaitable<bool> step(const Known& m, bool retrying) {
-    if (!co_await pass_stops(m)) co_return false;
+    const bool past_stops = co_await pass_stops(m);
+    if (!past_stops) co_return false;
     if (const auto* rec = records_.find(m.version()); rec && rec->failed && !retrying) {
       fail(m, refusal(m, *rec));
       co_return false;
     }
-    if (!co_await bbms_finished(m.file.directives.requires_bbms, "migration " + m.version(),
-                                "migration " + m.version() + " requires batched background migrations that have not "
-                                "finished; stopped before it:")) {
-      co_return false;
-    }
+    const bool required_finished =
+        co_await bbms_finished(m.file.directives.requires_bbms, "migration " + m.version(),
+                               "migration " + m.version() + " requires batched background migrations that have not "
+                               "finished; stopped before it:");
+    if (!required_finished) co_return false;
     if (hooks_.on_start) hooks_.on_start(m);
     log_.info("applying migration", fields(m, {{"no_transaction", m.file.directives.no_transaction}}));
     std::string error;
@@ -117,10 +118,12 @@ class Upgrade {
     for (const auto& [version, rec] : records_.by_version) {
       if (version <= stop->version()) queued.insert(queued.end(), rec.queued_bbms.begin(), rec.queued_bbms.end());
     }
-    if (!co_await bbms_finished(queued, "required stop " + stop->version(),
-                                "stopped at required stop " + stop->version() +
-                                    ": every batched background migration queued up to it must finish before "
-                                    "migrations after it are applied. Not finished yet:")) {
+    const bool queued_finished =
+        co_await bbms_finished(queued, "required stop " + stop->version(),
+                               "stopped at required stop " + stop->version() +
+                                   ": every batched background migration queued up to it must finish before "
+                                   "migrations after it are applied. Not finished yet:");
+    if (!queued_finished) {
       co_return false;
     }
     for (const auto& k : catalog_.all) {
@@ -189,7 +192,8 @@ awaitable<UpResult> run_up(db::Connection& conn, const Catalog& catalog, const U
   Upgrade up(conn, catalog, hooks);
   co_await up.load();
   for (const auto* m : plan.steps) {
-    if (!co_await up.step(*m, false)) break;
+    const bool went_on = co_await up.step(*m, false);
+    if (!went_on) break;
   }
   co_return std::move(up.result());
 }

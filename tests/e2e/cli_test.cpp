@@ -160,7 +160,7 @@ TEST_CASE("the database password never appears in any output", "[e2e][cli][confi
   }
 }
 
-TEST_CASE("version prints the version; unknown subcommands are usage errors", "[e2e][cli]") {
+TEST_CASE("version prints the version: unknown subcommands are usage errors", "[e2e][cli]") {
   const auto v = run_bbmd({"version"});
   INFO(show(v));
   CHECK(v.exit_code == 0);
@@ -200,7 +200,7 @@ TEST_CASE("database migrate up applies bbmd's schema once", "[e2e][cli][schema]"
   CHECK(db.count("SELECT count(*) FROM batched_background_migrations") == 1);
 }
 
-TEST_CASE("status shows every migration; pause and resume by name touch only that one", "[e2e][cli][status]") {
+TEST_CASE("status shows every migration: pause and resume by name touch only that one", "[e2e][cli][status]") {
   TestDatabase db;
   bbmd::test::apply_bbmd_schema(db);
   bbmd::e2e::make_table(db, 100);

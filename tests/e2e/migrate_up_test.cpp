@@ -3,16 +3,26 @@
 #include <catch2/catch.hpp>
 
 #include "e2e/migrate_support.hpp"
+#include "schema/own_schema.hpp"
 
 using bbmd::e2e::MigrateSetup;
 
 namespace {
 
-constexpr const char* kOwn = "20260101000000_create_bbm_tables";
+using States = std::map<std::string, std::string>;
+
+// bbmd's own schema migrations, all applied, plus `rest`.
+States with_own_applied(States rest) {
+  for (const auto& m : bbmd::schema::own_migrations()) rest[m.version] = "applied";
+  return rest;
+}
+
+const std::size_t kOwnCount = bbmd::schema::own_migrations().size();
+const std::string kOwn = bbmd::schema::own_migrations().front().version;
 
 }  // namespace
 
-TEST_CASE("SKIP_POST_DEPLOYMENT_MIGRATIONS applies only pre-deployment ones; a later up applies the post ones",
+TEST_CASE("SKIP_POST_DEPLOYMENT_MIGRATIONS applies only pre-deployment ones: a later up applies the post ones",
           "[e2e][schema]") {
   MigrateSetup s;
   s.pre("20260201000000_create_items", "CREATE TABLE items (id bigint PRIMARY KEY, legacy text);",
@@ -23,16 +33,16 @@ TEST_CASE("SKIP_POST_DEPLOYMENT_MIGRATIONS applies only pre-deployment ones; a l
   auto first = s.migrate("up", {}, {{"SKIP_POST_DEPLOYMENT_MIGRATIONS", "true"}});
   INFO(first.out << first.err);
   REQUIRE(first.exit_code == 0);
-  CHECK(first.out.find("applied 2 pre-deployment migrations and 0 post-deployment migrations; skipped 1 "
+  CHECK(first.out.find("applied " + std::to_string(kOwnCount + 1) +
+                       " pre-deployment migrations and 0 post-deployment migrations; skipped 1 "
                        "post-deployment migration") != std::string::npos);
   CHECK(s.recorded("schema_migrations", kOwn) == 1);
   CHECK(s.recorded("schema_migrations", "20260201000000_create_items") == 1);
   CHECK(s.db.count("SELECT count(*) FROM post_deploy_schema_migrations") == 0);
   CHECK(s.db.count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' "
                    "AND column_name = 'legacy'") == 1);
-  CHECK(s.states() == std::map<std::string, std::string>{{kOwn, "applied"},
-                                                         {"20260201000000_create_items", "applied"},
-                                                         {"20260201000001_drop_legacy", "pending"}});
+  CHECK(s.states() == with_own_applied({{"20260201000000_create_items", "applied"},
+                                         {"20260201000001_drop_legacy", "pending"}}));
   CHECK(s.migrate("status", {"--pending-exit-code"}).exit_code == 1);
 
   auto second = s.migrate("up");
@@ -42,9 +52,8 @@ TEST_CASE("SKIP_POST_DEPLOYMENT_MIGRATIONS applies only pre-deployment ones; a l
   CHECK(s.recorded("post_deploy_schema_migrations", "20260201000001_drop_legacy") == 1);
   CHECK(s.db.count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' "
                    "AND column_name = 'legacy'") == 0);
-  CHECK(s.states() == std::map<std::string, std::string>{{kOwn, "applied"},
-                                                         {"20260201000000_create_items", "applied"},
-                                                         {"20260201000001_drop_legacy", "applied"}});
+  CHECK(s.states() == with_own_applied({{"20260201000000_create_items", "applied"},
+                                         {"20260201000001_drop_legacy", "applied"}}));
   CHECK(s.migrate("status", {"--pending-exit-code"}).exit_code == 0);
   // Every applied migration says when, how long and on which host.
   CHECK(s.db.count("SELECT count(*) FROM post_deploy_schema_migrations WHERE applied_at IS NOT NULL "
@@ -59,10 +68,11 @@ TEST_CASE("up with --skip-post-deployment and --limit-pre leaves the rest pendin
   s.pre("20260201000000_a", "CREATE TABLE a (id int);");
   s.pre("20260201000001_b", "CREATE TABLE b (id int);");
   s.post("20260201000002_c", "CREATE TABLE c (id int);");
-  REQUIRE(s.migrate("up", {"--limit-pre", "2", "--skip-post-deployment"}).exit_code == 0);
-  CHECK(s.states() == std::map<std::string, std::string>{
-                          {kOwn, "applied"}, {"20260201000000_a", "applied"}, {"20260201000001_b", "pending"},
-                          {"20260201000002_c", "pending"}});
+  // The limit counts bbmd's own migrations too: they are pre-deployment migrations.
+  REQUIRE(s.migrate("up", {"--limit-pre", std::to_string(kOwnCount + 1), "--skip-post-deployment"}).exit_code == 0);
+  CHECK(s.states() == with_own_applied({{"20260201000000_a", "applied"},
+                                        {"20260201000001_b", "pending"},
+                                        {"20260201000002_c", "pending"}}));
 }
 
 TEST_CASE("up with --dry-run prints the plan and changes nothing", "[e2e][schema]") {
@@ -75,7 +85,7 @@ TEST_CASE("up with --dry-run prints the plan and changes nothing", "[e2e][schema
     auto r = s.migrate("up", {"--dry-run"});
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
-    CHECK(r.out.find("plan: 3 migrations to apply") != std::string::npos);
+    CHECK(r.out.find("plan: " + std::to_string(kOwnCount + 2) + " migrations to apply") != std::string::npos);
     CHECK(s.catalog() == before);
     CHECK(s.db.count("SELECT count(*) FROM pg_class WHERE relname IN ('schema_migrations', "
                      "'post_deploy_schema_migrations', 'batched_background_migrations')") == 0);

@@ -19,7 +19,7 @@ bbmd::ops::ToolResult on_terminal(const std::string& args) {
 
 }  // namespace
 
-TEST_CASE("status is coloured on a terminal only; run draws a bar on a terminal, lines in a pipe",
+TEST_CASE("status is coloured on a terminal only: run draws a bar on a terminal, lines in a pipe",
           "[e2e][ops][cli]") {
   TestDatabase db;
   bbmd::test::apply_bbmd_schema(db);

@@ -143,7 +143,9 @@ TEST_CASE("two serve processes share one migration without overlap or repeats", 
   TestDatabase db;
   bbmd::test::apply_bbmd_schema(db);
   bbmd::e2e::make_table(db, 5000);
-  ConfigFile cfg(db);
+  // Two jobs on the table at once (the default is one), so both processes lease side by side
+  // and the ranges they cut must still never overlap.
+  ConfigFile cfg(db, {{"database.backgroundmigrations.maxjobspertable", "2"}});
   cfg.dir().write("functions/paced.sql", bbmd::e2e::sleepy_touch_sql("0.04"));
   const auto id = bbmd::e2e::queue_t_migration(db, "20260101000003_shared", "paced", 5000, 100);
 
@@ -182,7 +184,7 @@ TEST_CASE("two serve processes share one migration without overlap or repeats", 
   CHECK(b.wait_for_exit(10s) == 0);
 }
 
-TEST_CASE("a pause written in SQL stops new jobs within one poll interval; resume finishes", "[e2e][serve]") {
+TEST_CASE("a pause written in SQL stops new jobs within one poll interval: resume finishes", "[e2e][serve]") {
   TestDatabase db;
   bbmd::test::apply_bbmd_schema(db);
   bbmd::e2e::make_table(db, 2000);

@@ -58,7 +58,7 @@ TEST_CASE("a session blocked by a batch's row lock throttles the next batch", "[
   CHECK(serve->wait_for_exit(10s) == 0);
 }
 
-TEST_CASE("a flag file holds the migration with its reason in status; removing it releases", "[e2e][throttle]") {
+TEST_CASE("a flag file holds the migration with its reason in status: removing it releases", "[e2e][throttle]") {
   TestDatabase db;
   bbmd::test::apply_bbmd_schema(db);
   bbmd::e2e::make_table(db, 100);

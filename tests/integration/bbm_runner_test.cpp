@@ -64,7 +64,7 @@ TEST_CASE("ranges skip gaps and never hold more than batch_size rows", "[bbm][ru
   CHECK(estimate <= 156);
 }
 
-TEST_CASE("null keyset fills every NULL and finishes; without its partial index it is held", "[bbm][runner]") {
+TEST_CASE("null keyset fills every NULL and finishes: without its partial index it is held", "[bbm][runner]") {
   TestDatabase db;
   bbmd::test::apply_bbmd_schema(db);
   db.exec("CREATE TABLE n (id bigint PRIMARY KEY, v bigint)");
@@ -248,7 +248,7 @@ TEST_CASE("a worker whose lease was taken over cannot commit", "[bbm][runner][le
   CHECK(db.scalar("SELECT status FROM background_migration_jobs") == "1");
 }
 
-TEST_CASE("a paused migration gets no new job; resumed it continues where it stopped", "[bbm][runner][pause]") {
+TEST_CASE("a paused migration gets no new job: resumed it continues where it stopped", "[bbm][runner][pause]") {
   TestDatabase db;
   bbmd::test::apply_bbmd_schema(db);
   make_table(db, 100);

@@ -102,7 +102,7 @@ TEST_CASE("flag file: holds while the file exists, releases when it is removed",
   });
 }
 
-TEST_CASE("a failing indicator is counted and treated as go; later indicators still decide", "[throttle][operator]") {
+TEST_CASE("a failing indicator is counted and treated as go: later indicators still decide", "[throttle][operator]") {
   TestDatabase db;
   bbmd::test::TempDir dir;
   const auto flag = dir.path() / "flag";

@@ -36,7 +36,7 @@ TEST_CASE("batch size stays within the migration's bounds", "[batch_size]") {
   CHECK(sizer.current() == 50);
 }
 
-TEST_CASE("without adaptive sizing every job uses batch_size; bounds default to 1..batch_size", "[batch_size]") {
+TEST_CASE("without adaptive sizing every job uses batch_size: bounds default to 1..batch_size", "[batch_size]") {
   Migration m;
   m.id = 1;
   m.batch_size = 500;
