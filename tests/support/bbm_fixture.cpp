@@ -51,8 +51,10 @@ std::string render_yaml(const ConfigOverrides& values) {
   return out.str();
 }
 
-ConfigFile::ConfigFile(const TestDatabase& db, const ConfigOverrides& overrides) {
-  const auto d = db.config();
+ConfigFile::ConfigFile(const TestDatabase& db, const ConfigOverrides& overrides)
+    : ConfigFile(db.config(), overrides) {}
+
+ConfigFile::ConfigFile(const config::Database& d, const ConfigOverrides& overrides) {
   ConfigOverrides values = {
       {"database.host", quoted(d.host)},
       {"database.port", std::to_string(d.port)},

@@ -38,6 +38,8 @@ using ConfigOverrides = std::map<std::string, std::string>;
 class ConfigFile {
  public:
   ConfigFile(const TestDatabase& db, const ConfigOverrides& overrides = {});
+  // The same for any server (e.g. a PgCluster of the test's own).
+  ConfigFile(const config::Database& database, const ConfigOverrides& overrides = {});
   [[nodiscard]] std::string path() const { return path_.string(); }
   [[nodiscard]] const TempDir& dir() const noexcept { return dir_; }
 

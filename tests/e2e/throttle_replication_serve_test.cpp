@@ -1,0 +1,54 @@
+// `bbmd serve` against a primary with a real streaming standby: paused replay holds the
+// migration with reason replication_lag, resumed replay lets it finish, every row changed once.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+
+#include "e2e/e2e_helpers.hpp"
+#include "schema/own_schema.hpp"
+#include "support/pg_cluster.hpp"
+
+using namespace std::chrono_literals;
+using bbmd::e2e::log_lines;
+using bbmd::test::poll_until;
+
+TEST_CASE("serve holds a migration while a standby lags and finishes once it replays", "[e2e][throttle]") {
+  bbmd::test::PgCluster primary;
+  auto standby = primary.create_standby({"wal_receiver_status_interval = 1s"});
+  REQUIRE(poll_until(
+      [&] { return primary.scalar("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == "1"; },
+      30s));
+  for (const auto& m : bbmd::schema::own_migrations()) primary.exec(m.up_sql);
+  primary.exec("CREATE TABLE t (id bigint PRIMARY KEY, a int NOT NULL, b bigint, changes int NOT NULL DEFAULT 0)");
+  primary.exec("INSERT INTO t (id, a) SELECT g, g FROM generate_series(1, 1000) g");
+  primary.exec("CREATE TABLE ballast (pad text)");
+  primary.exec(
+      "INSERT INTO batched_background_migrations (name, table_name, column_name, job_signature_name, max_value, "
+      "batch_size, status) VALUES ('20260101000000_touch', 'public.t', 'id', 'touch', 1000, 100, 0)");
+
+  // Replay paused, then ~1.5 MB of WAL the standby receives but does not replay.
+  standby->exec("SELECT pg_wal_replay_pause()");
+  primary.exec("INSERT INTO ballast SELECT repeat('x', 200) FROM generate_series(1, 6000)");
+  REQUIRE(poll_until([&] { return primary.scalar("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) > 262144 "
+                                                 "FROM pg_stat_replication") == "t"; },
+                     30s));
+
+  bbmd::test::ConfigFile cfg(primary.config(), {{"database.backgroundmigrations.throttle.replicationlag.maxbytes", "262144"},
+                                                {"database.backgroundmigrations.throttle.checkinterval", "0s"}});
+  cfg.dir().write("functions/touch.sql", bbmd::e2e::touch_sql());
+  primary.exec("UPDATE batched_background_migrations SET status = 1");
+  auto serve = bbmd::e2e::start_serve(cfg);
+  REQUIRE(serve->wait_for_log("\"msg\":\"background migration throttled\"", 15s));
+  const auto throttled = log_lines(serve->err(), "registry.bbm.Worker", "background migration throttled");
+  REQUIRE(!throttled.empty());
+  CHECK(throttled.front()["reason"] == "replication_lag");
+  CHECK(primary.scalar("SELECT hold_code FROM batched_background_migrations") == "throttled");
+  CHECK(primary.scalar("SELECT count(*) FROM background_migration_jobs") == "0");
+
+  standby->exec("SELECT pg_wal_replay_resume()");
+  REQUIRE(poll_until([&] { return primary.scalar("SELECT status FROM batched_background_migrations") == "2"; }, 60s));
+  CHECK(primary.scalar("SELECT count(*) FROM t WHERE changes <> 1") == "0");
+  CHECK(primary.scalar("SELECT hold_code IS NULL FROM batched_background_migrations") == "t");
+  serve->signal(SIGTERM);
+  CHECK(serve->wait_for_exit(10s) == 0);
+}
