@@ -1,5 +1,5 @@
-// `bbmd serve` against a primary with a real streaming standby: paused replay holds the
-// migration with reason replication_lag, resumed replay lets it finish, every row changed once.
+// `bbmd serve` against servers of the test's own: a streaming standby whose replay is paused, and a
+// primary whose WAL archiving fails, each hold the migration with its reason until the signal clears.
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -49,6 +49,43 @@ TEST_CASE("serve holds a migration while a standby lags and finishes once it rep
   REQUIRE(poll_until([&] { return primary.scalar("SELECT status FROM batched_background_migrations") == "2"; }, 60s));
   CHECK(primary.scalar("SELECT count(*) FROM t WHERE changes <> 1") == "0");
   CHECK(primary.scalar("SELECT hold_code IS NULL FROM batched_background_migrations") == "t");
+  serve->signal(SIGTERM);
+  CHECK(serve->wait_for_exit(10s) == 0);
+}
+
+TEST_CASE("serve holds a migration while WAL archiving falls behind and goes on once it catches up",
+          "[e2e][throttle]") {
+  // 1 MB segments: the backlog is counted in the server's real segment size.
+  bbmd::test::PgCluster primary({.initdb_args = {"--wal-segsize=1"},
+                                 .settings = {"archive_mode = on", "archive_command = '/bin/false'"}});
+  for (const auto& m : bbmd::schema::own_migrations()) primary.exec(m.up_sql);
+  primary.exec("CREATE TABLE t (id bigint PRIMARY KEY, a int NOT NULL, b bigint, changes int NOT NULL DEFAULT 0)");
+  primary.exec("INSERT INTO t (id, a) SELECT g, g FROM generate_series(1, 1000) g");
+  primary.exec(
+      "INSERT INTO batched_background_migrations (name, table_name, column_name, job_signature_name, max_value, "
+      "batch_size, status) VALUES ('20260101000000_touch', 'public.t', 'id', 'touch', 1000, 100, 1)");
+  // Five completed segments the failing archive_command cannot archive.
+  for (int i = 0; i < 5; ++i) {
+    primary.exec("CREATE TABLE IF NOT EXISTS ballast (pad text); INSERT INTO ballast VALUES ('x')");
+    primary.exec("SELECT pg_switch_wal()");
+  }
+  REQUIRE(poll_until([&] { return primary.scalar("SELECT failed_count > 0 FROM pg_stat_archiver") == "t"; }, 30s));
+
+  bbmd::test::ConfigFile cfg(primary.config(), {{"database.backgroundmigrations.throttle.walarchive.maxsegments", "3"},
+                                                {"database.backgroundmigrations.throttle.checkinterval", "0s"}});
+  cfg.dir().write("functions/touch.sql", bbmd::e2e::touch_sql());
+  auto serve = bbmd::e2e::start_serve(cfg);
+  REQUIRE(serve->wait_for_log("\"msg\":\"background migration throttled\"", 15s));
+  const auto throttled = log_lines(serve->err(), "registry.bbm.Worker", "background migration throttled");
+  REQUIRE(!throttled.empty());
+  CHECK(throttled.front()["reason"] == "wal_archive_backlog");
+  CHECK(primary.scalar("SELECT count(*) FROM background_migration_jobs") == "0");
+
+  // Archiving works again: the backlog drains and the migration finishes.
+  primary.exec("ALTER SYSTEM SET archive_command = '/bin/true'");
+  primary.exec("SELECT pg_reload_conf()");
+  REQUIRE(poll_until([&] { return primary.scalar("SELECT status FROM batched_background_migrations") == "2"; }, 60s));
+  CHECK(primary.scalar("SELECT count(*) FROM t WHERE changes <> 1") == "0");
   serve->signal(SIGTERM);
   CHECK(serve->wait_for_exit(10s) == 0);
 }
