@@ -31,10 +31,12 @@ std::string what(const std::exception_ptr& e) {
 }  // namespace
 
 Throttle::Throttle(std::vector<std::unique_ptr<Indicator>> indicators, metrics::Metrics& metrics)
-    : indicators_(std::move(indicators)), metrics_(&metrics) {}
+    : indicators_(std::make_shared<std::vector<std::unique_ptr<Indicator>>>(std::move(indicators))),
+      metrics_(&metrics) {}
 
 boost::asio::awaitable<std::optional<Stop>> Throttle::check(db::Connection& conn, const Context& ctx) {
-  for (auto& indicator : indicators_) {
+  const auto indicators = indicators_;  // outlives a reload that replaces indicators_
+  for (auto& indicator : *indicators) {
     std::optional<Stop> stop;
     std::exception_ptr failure;
     try {

@@ -30,10 +30,12 @@ class Throttle {
   // The first stop, or nullopt to go ahead. Never throws for an indicator's failure; only
   // cancellation (shutdown) propagates.
   boost::asio::awaitable<std::optional<Stop>> check(db::Connection& conn, const Context& ctx);
-  [[nodiscard]] bool empty() const noexcept { return indicators_.empty(); }
+  [[nodiscard]] bool empty() const noexcept { return indicators_->empty(); }
 
  private:
-  std::vector<std::unique_ptr<Indicator>> indicators_;
+  // Shared so that a check in progress keeps the indicators it is walking alive when SIGHUP
+  // assigns a rebuilt Throttle in the middle of it.
+  std::shared_ptr<std::vector<std::unique_ptr<Indicator>>> indicators_;
   metrics::Metrics* metrics_;  // a pointer so that SIGHUP can assign a rebuilt Throttle
 };
 

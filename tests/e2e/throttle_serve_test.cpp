@@ -80,3 +80,27 @@ TEST_CASE("a flag file holds the migration with its reason in status: removing i
   serve->signal(SIGTERM);
   CHECK(serve->wait_for_exit(10s) == 0);
 }
+
+TEST_CASE("the operator's SQL check holds the migration while it returns true", "[e2e][throttle]") {
+  TestDatabase db;
+  bbmd::test::apply_bbmd_schema(db);
+  bbmd::e2e::make_table(db, 100);
+  db.exec("CREATE TABLE maintenance_window (open bool NOT NULL)");
+  db.exec("INSERT INTO maintenance_window VALUES (true)");
+  const auto id = bbmd::e2e::queue_t_migration(db, "20260101000000_touch", "touch", 100, 10);
+  ConfigFile cfg(db, {{"database.backgroundmigrations.throttle.query",
+                       "\"SELECT EXISTS (SELECT 1 FROM maintenance_window WHERE open)\""},
+                      {"database.backgroundmigrations.throttle.checkinterval", "0s"}});
+  cfg.dir().write("functions/touch.sql", bbmd::e2e::touch_sql());
+  auto serve = bbmd::e2e::start_serve(cfg);
+  REQUIRE(serve->wait_for_log("\"msg\":\"background migration throttled\"", 10s));
+  const auto throttled = log_lines(serve->err(), "registry.bbm.Worker", "background migration throttled");
+  REQUIRE(!throttled.empty());
+  CHECK(throttled.front()["reason"] == "sql_check");
+  CHECK(db.count("SELECT count(*) FROM background_migration_jobs") == 0);
+  db.exec("UPDATE maintenance_window SET open = false");
+  REQUIRE(poll_until([&] { return bbmd::e2e::migration_status(db, id) == "2"; }, 30s));
+  CHECK(db.count("SELECT count(*) FROM t WHERE changes <> 1") == 0);
+  serve->signal(SIGTERM);
+  CHECK(serve->wait_for_exit(10s) == 0);
+}
