@@ -13,10 +13,16 @@ using Rows = std::vector<std::vector<std::string>>;
 
 namespace {
 
-// Sleeps `ms_per_key` for every key of the statement's range, then changes the rows once.
+// Sleeps `ms_per_key` for every key of the statement's range, then changes the rows once,
+// counting each change so that a repeated batch would show.
 std::string slow_sql(const std::string& ms_per_key) {
   return "WITH s AS (SELECT pg_sleep(($2::bigint - $1::bigint + 1) * " + ms_per_key + " / 1000.0)) "
-         "UPDATE {{table}} SET b = a FROM s WHERE {{column}} BETWEEN $1 AND $2";
+         "UPDATE {{table}} SET b = a, changes = changes + 1 FROM s WHERE {{column}} BETWEEN $1 AND $2";
+}
+
+void make_counted_table(TestDatabase& db, int n) {
+  bbmd::test::make_table(db, n);
+  db.exec("ALTER TABLE t ADD COLUMN changes int NOT NULL DEFAULT 0");
 }
 
 }  // namespace
@@ -24,7 +30,7 @@ std::string slow_sql(const std::string& ms_per_key) {
 TEST_CASE("adaptive batch size converges into the target band and never exceeds the max", "[bbm][adaptive]") {
   TestDatabase db;
   bbmd::test::apply_bbmd_schema(db);
-  bbmd::test::make_table(db, 6000);
+  make_counted_table(db, 6000);
   const auto registry = bbmd::test::registry_with("slow", slow_sql("0.5"));  // 0.5 ms a row
   MigrationRow row;
   row.job_signature_name = "slow";
@@ -50,13 +56,13 @@ TEST_CASE("adaptive batch size converges into the target band and never exceeds 
     CHECK(std::stoll(used[i][0]) >= 150);
     CHECK(std::stoll(used[i][0]) <= 250);
   }
-  CHECK(db.count("SELECT count(*) FROM t WHERE b = a") == 6000);
+  CHECK(db.count("SELECT count(*) FROM t WHERE b = a AND changes = 1") == 6000);
 }
 
 TEST_CASE("a sub-batch that times out only at large sizes succeeds after shrinking", "[bbm][timeout]") {
   TestDatabase db;
   bbmd::test::apply_bbmd_schema(db);
-  bbmd::test::make_table(db, 80);
+  make_counted_table(db, 80);
   const auto registry = bbmd::test::registry_with("slow", slow_sql("10"));  // 40 keys = 400 ms
   MigrationRow row;
   row.job_signature_name = "slow";
@@ -71,14 +77,14 @@ TEST_CASE("a sub-batch that times out only at large sizes succeeds after shrinki
                                                StepResult::Kind::migration_finished});
   CHECK(db.rows("SELECT min_value, max_value, status, attempts, sub_batch_size FROM background_migration_jobs") ==
         Rows{{"1", "80", "2", "2", "20"}});
-  CHECK(db.count("SELECT count(*) FROM t WHERE b = a") == 80);
+  CHECK(db.count("SELECT count(*) FROM t WHERE b = a AND changes = 1") == 80);
 }
 
 TEST_CASE("a batch that always times out shrinks, splits, and ends failed after a bounded number of attempts",
           "[bbm][timeout]") {
   TestDatabase db;
   bbmd::test::apply_bbmd_schema(db);
-  bbmd::test::make_table(db, 4);
+  make_counted_table(db, 4);
   const auto registry = bbmd::test::registry_with(
       "stuck", "WITH s AS (SELECT pg_sleep(2)) UPDATE {{table}} SET b = a FROM s WHERE {{column}} BETWEEN $1 AND $2");
   MigrationRow row;
@@ -98,5 +104,5 @@ TEST_CASE("a batch that always times out shrinks, splits, and ends failed after 
                 "ORDER BY min_value") ==
         Rows{{"1", "1", "3", "2", "8"}, {"2", "2", "3", "2", "8"}, {"3", "3", "3", "2", "8"}, {"4", "4", "3", "2", "8"}});
   CHECK(db.rows("SELECT status, failure_error_code FROM batched_background_migrations") == Rows{{"3", "4"}});
-  CHECK(db.count("SELECT count(*) FROM t WHERE b IS NOT NULL") == 0);
+  CHECK(db.count("SELECT count(*) FROM t WHERE b IS NOT NULL OR changes <> 0") == 0);
 }
