@@ -15,7 +15,7 @@ namespace {
 constexpr const char* kProgress = R"(
 SELECT m.id, m.name, m.status, m.table_name, m.job_signature_name, m.min_value, m.max_value, m.batch_size,
        m.total_tuple_count, m.failure_error_code, m.last_error,
-       CASE WHEN m.hold_until > now() THEN m.hold_reason END AS hold_reason,
+       CASE WHEN m.hold_code IS NOT NULL THEN m.hold_reason END AS hold_reason,
        to_char(m.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started_at,
        to_char(m.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS finished_at,
        coalesce(j.finished_jobs, 0) AS finished_jobs, coalesce(j.failed_jobs, 0) AS failed_jobs,

@@ -29,7 +29,7 @@ struct Progress {
   double rows_per_second = 0;              // over the last 5 minutes
   std::optional<double> eta_seconds;       // from the key rate over the last 5 minutes
   std::optional<int> failure_error_code;
-  std::optional<std::string> hold_reason;  // only while the hold lasts
+  std::optional<std::string> hold_reason;  // while held: cleared when the migration runs again
   std::optional<std::string> last_error;
   std::optional<std::string> started_at;
   std::optional<std::string> finished_at;
