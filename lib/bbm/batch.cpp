@@ -1,7 +1,8 @@
 // One job's transaction: fence check, the work statement (whole or in sub-batches), bookkeeping.
 #include "bbm/batch.hpp"
 
-#include <algorithm>
+#include <exception>
+#include <vector>
 
 #include "bbm/sleep.hpp"
 #include "db/connection.hpp"
@@ -11,12 +12,16 @@ namespace bbmd::bbm {
 
 namespace {
 
-constexpr const char* kSetTimeouts =
-    "SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)";
-
-// The lock makes a takeover wait for this transaction; the token proves the lease is still ours.
-constexpr const char* kFence =
-    "SELECT 1 FROM background_migration_jobs WHERE id = $1 AND lease_token = $2 AND status = 1 FOR UPDATE";
+// The batch's timeouts, then the fence: the row lock makes a takeover wait for this transaction,
+// and the token proves the lease is still ours. A lost lease must stop the pipelined work from
+// running; with no PL/pgSQL to RAISE, dividing by the zero rows found fails the statement
+// (division_by_zero), which the pipeline position tells apart from any error of the work.
+constexpr const char* kStart =
+    "SELECT set_config('statement_timeout', $3, true), set_config('lock_timeout', $4, true), "
+    "1 / (SELECT count(*)::int FROM (SELECT 1 FROM background_migration_jobs WHERE id = $1 AND lease_token = $2 "
+    "AND status = 1 FOR UPDATE) AS held) AS fenced";
+constexpr std::size_t kFenceIndex = 1;  // after BEGIN
+constexpr const char* kDivisionByZero = "22012";
 
 // $5: whether to count the sessions our locks block (pg_blocking_pids walks the lock table, so
 // it is only paid for when the lock-waiter throttle is on). Done in the same statement as the
@@ -43,22 +48,34 @@ db::Params work_params(const Target& target, std::int64_t min, std::int64_t max)
   return params;
 }
 
+db::Statement work_statement(const Target& target, std::int64_t min, std::int64_t max) {
+  return db::Statement{target.work_sql, work_params(target, min, max)};
+}
+
+// BEGIN, the fence and (without sub-batches) the whole range's work go in one round trip.
 // Sub-batches split the job's key range into slices of sub_batch_size keys (a timeout may have
 // shrunk it for this job), all in the job's transaction, so a crash loses none and repeats none.
-boost::asio::awaitable<std::int64_t> run_work(db::Connection& conn, const Migration& m, const Target& target,
-                                              const Job& job, const BatchOptions& options) {
-  const std::string name = "bbm_work_" + m.job_signature_name;
+// Returns the rows the work changed.
+boost::asio::awaitable<std::int64_t> start_and_work(db::Connection& conn, const Migration& m, const Target& target,
+                                                    const Job& job, const BatchOptions& options) {
   const std::int64_t sub_batch = job.sub_batch_size > 0 ? job.sub_batch_size : m.sub_batch_size;
-  if (sub_batch <= 0) {
-    co_return (co_await conn.query(name, target.work_sql, work_params(target, job.min_value, job.max_value)))
-        .affected_rows();
-  }
+  std::vector<db::Statement> start;
+  start.push_back(db::Statement{"BEGIN", {}});
+  start.push_back(db::Statement{kStart, db::Params{job.id, job.lease_token,
+                                                   std::to_string(options.statement_timeout.count()) + "ms",
+                                                   std::to_string(options.lock_timeout.count()) + "ms"}});
+  if (sub_batch <= 0) start.push_back(work_statement(target, job.min_value, job.max_value));
+  // Named for the work (its time is nearly all of it), so the work function's query series stays.
+  const std::string name = "bbm_work_" + m.job_signature_name;
+  const auto started = co_await conn.pipeline(name, start);
+  if (sub_batch <= 0) co_return started.back().affected_rows();
+
   std::int64_t rows = 0;
   for (std::int64_t lo = job.min_value; lo <= job.max_value;) {
     const std::int64_t hi = (job.max_value - lo < sub_batch) ? job.max_value : lo + sub_batch - 1;
-    const auto start = Clock::now();
+    const auto slice_start = Clock::now();
     rows += (co_await conn.query(name, target.work_sql, work_params(target, lo, hi))).affected_rows();
-    if (options.on_sub_batch) options.on_sub_batch(seconds_since(start));
+    if (options.on_sub_batch) options.on_sub_batch(seconds_since(slice_start));
     if (hi == job.max_value) break;
     lo = hi + 1;
     if (m.sub_batch_pause_ms > 0) co_await sleep_for(std::chrono::milliseconds(m.sub_batch_pause_ms));
@@ -66,25 +83,47 @@ boost::asio::awaitable<std::int64_t> run_work(db::Connection& conn, const Migrat
   co_return rows;
 }
 
+// The bookkeeping and COMMIT go in a second round trip.
+boost::asio::awaitable<BatchOutcome> work_and_commit(db::Connection& conn, const Migration& m, const Target& target,
+                                                     const Job& job, const BatchOptions& options,
+                                                     Clock::time_point start) {
+  BatchOutcome out;
+  out.rows = co_await start_and_work(conn, m, target, job, options);
+  out.seconds = seconds_since(start);
+  std::vector<db::Statement> finish;
+  finish.push_back(db::Statement{kFinishJob, db::Params{job.id, job.lease_token, out.rows,
+                                                        static_cast<std::int64_t>(out.seconds * 1000),
+                                                        options.count_lock_waiters}});
+  finish.push_back(db::Statement{"COMMIT", {}});
+  const auto finished = co_await conn.pipeline("bbm_batch_finish_job", finish);
+  out.lock_waiters = finished.front().get_int(0, "lock_waiters");
+  co_return out;
+}
+
+bool is_lost_lease(const db::PipelineError& e) {
+  return e.index() == kFenceIndex && e.sqlstate() == kDivisionByZero;
+}
+
 }  // namespace
 
+// C++ cannot co_await inside a catch block, so the rollback follows it (the explicit BEGIN
+// leaves a failed transaction open).
 boost::asio::awaitable<BatchOutcome> run_batch(db::Connection& conn, const Migration& m, const Target& target,
                                                const Job& job, const BatchOptions& options) {
   const auto start = Clock::now();
-  return db::in_transaction(conn, [&, start]() -> boost::asio::awaitable<BatchOutcome> {
-    co_await conn.query("bbm_batch_timeouts", kSetTimeouts,
-                        std::to_string(options.statement_timeout.count()) + "ms",
-                         std::to_string(options.lock_timeout.count()) + "ms");
-    auto fence = co_await conn.query("bbm_batch_fence", kFence, job.id, job.lease_token);
-    if (fence.empty()) co_return BatchOutcome{BatchOutcome::Kind::lease_lost, 0, seconds_since(start)};
-    BatchOutcome out;
-    out.rows = co_await run_work(conn, m, target, job, options);
-    out.seconds = seconds_since(start);
-    auto finished = co_await conn.query("bbm_batch_finish_job", kFinishJob, job.id, job.lease_token, out.rows,
-                                        static_cast<std::int64_t>(out.seconds * 1000), options.count_lock_waiters);
-    out.lock_waiters = finished.get_int(0, "lock_waiters");
-    co_return out;
-  });
+  std::exception_ptr failure;
+  bool lease_lost = false;
+  try {
+    co_return co_await work_and_commit(conn, m, target, job, options, start);
+  } catch (const db::PipelineError& e) {
+    lease_lost = is_lost_lease(e);
+    if (!lease_lost) failure = std::current_exception();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  co_await db::roll_back(conn);
+  if (lease_lost) co_return BatchOutcome{BatchOutcome::Kind::lease_lost, 0, seconds_since(start)};
+  std::rethrow_exception(failure);
 }
 
 boost::asio::awaitable<void> record_job_failure(db::Connection& conn, const Job& job, FailureCode code,

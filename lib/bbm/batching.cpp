@@ -15,11 +15,11 @@ constexpr const char* kCursor =
 
 }  // namespace
 
-std::string range_end_sql(const Target& target) {
-  std::string filter = target.key_sql + " BETWEEN $1 AND $2";
+std::string range_end_sql(const Target& target, std::string_view from, std::string_view to, std::string_view limit) {
+  std::string filter = target.key_sql + " BETWEEN " + std::string(from) + " AND " + std::string(to);
   if (target.strategy == BatchingStrategy::null_keyset) filter += " AND " + target.column_sql + " IS NULL";
   return "SELECT max(k) FROM (SELECT " + target.key_sql + " AS k FROM " + target.table_sql + " WHERE " + filter +
-         " ORDER BY " + target.key_sql + " LIMIT $3) AS batch";
+         " ORDER BY " + target.key_sql + " LIMIT " + std::string(limit) + ") AS batch";
 }
 
 boost::asio::awaitable<std::optional<KeyRange>> next_range(db::Connection& conn, const Migration& m,

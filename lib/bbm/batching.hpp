@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "bbm/migration.hpp"
 
@@ -23,8 +24,10 @@ struct KeyRange {
 boost::asio::awaitable<std::optional<KeyRange>> next_range(db::Connection& conn, const Migration& m,
                                                            const Target& target, std::int64_t batch_size);
 
-// The statement that finds a range's upper end: rows with key in [$1, $2] (null keyset: still
-// NULL), the first $3 of them in key order, and the largest key among them.
-[[nodiscard]] std::string range_end_sql(const Target& target);
+// The statement that finds a range's upper end: rows with key in [from, to] (null keyset: still
+// NULL), the first `limit` of them in key order, and the largest key among them. The bounds are
+// SQL expressions: bound parameters ("$1") or columns of an enclosing query, never values.
+[[nodiscard]] std::string range_end_sql(const Target& target, std::string_view from = "$1",
+                                        std::string_view to = "$2", std::string_view limit = "$3");
 
 }  // namespace bbmd::bbm

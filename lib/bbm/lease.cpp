@@ -5,6 +5,8 @@
 #include "db/connection.hpp"
 #include "db/transaction.hpp"
 
+#include <vector>
+
 namespace bbmd::bbm {
 
 namespace {
@@ -68,6 +70,34 @@ constexpr const char* kMarkFinished =
 constexpr const char* kMarkFailed =
     "UPDATE batched_background_migrations SET status = 3, failure_error_code = 4, updated_at = now(), "
     "last_error = $2 WHERE id = $1";
+
+// The common lease as one statement, run right after the migration row lock and the advisory
+// locks of the same implicit transaction (so its snapshot sees every job committed before them):
+// cuts the next range after the highest key issued and inserts its job, unless the migration
+// stopped, the table or fleet is at its cap, or an expired job waits for takeover. Marks the
+// migration running on its first job. No row: the step-by-step lease decides what to do.
+// $1 migration, $2 min_value, $3 max_value, $4 batch size, $5 owner, $6 lease ms, $7 table oid,
+// $8 max jobs per table, $9 max running jobs (0: no cap).
+std::string cut_and_insert_sql(const Target& target) {
+  return "WITH cursor AS (SELECT greatest(coalesce(max(max_value) + 1, $2::bigint), $2::bigint) AS lo "
+         "FROM background_migration_jobs WHERE batched_background_migration_id = $1), "
+         "next AS (SELECT lo, (" + range_end_sql(target, "cursor.lo", "$3::bigint", "$4::int") + ") AS hi FROM cursor), "
+         "job AS (INSERT INTO background_migration_jobs (batched_background_migration_id, min_value, max_value, status, "
+         "attempts, lease_owner, lease_token, lease_expires_at, started_at, batch_size, table_oid) "
+         "SELECT $1, lo, hi, 1, 1, $5, nextval('bbm_lease_token_seq'), now() + $6::bigint * interval '1 millisecond', "
+         "now(), $4::int, $7::bigint FROM next WHERE hi IS NOT NULL "
+         "AND EXISTS (SELECT 1 FROM batched_background_migrations WHERE id = $1 AND status IN (1, 4)) "
+         "AND (SELECT count(*) FROM background_migration_jobs WHERE table_oid = $7::bigint AND status = 1 "
+         "AND lease_expires_at > now()) < $8::int "
+         "AND ($9::int <= 0 OR (SELECT count(*) FROM background_migration_jobs WHERE status = 1 "
+         "AND lease_expires_at > now()) < $9::int) "
+         "AND NOT EXISTS (SELECT 1 FROM background_migration_jobs WHERE batched_background_migration_id = $1 "
+         "AND status = 1 AND (lease_expires_at IS NULL OR lease_expires_at < now()))" +
+         std::string(kJobReturning) + "), "
+         "running AS (UPDATE batched_background_migrations SET status = 4, started_at = coalesce(started_at, now()), "
+         "updated_at = now() WHERE id = $1 AND status = 1 AND EXISTS (SELECT 1 FROM job) RETURNING 1) "
+         "SELECT job.*, EXISTS (SELECT 1 FROM running) AS first_job FROM job";
+}
 
 constexpr const char* kRelease =
     "UPDATE background_migration_jobs SET attempts = greatest(attempts - 1, 0), lease_owner = NULL, "
@@ -161,10 +191,39 @@ boost::asio::awaitable<LeaseOutcome> settle(db::Connection& conn, const Migratio
   co_return out;
 }
 
-}  // namespace
+// The common case in one round trip: the locks and the cut pipelined in one implicit
+// transaction (the statements run in order, as the step-by-step lease runs them). nullopt when
+// no job was cut: busy, a takeover, a retry or the end need the step-by-step lease.
+boost::asio::awaitable<std::optional<LeaseOutcome>> lease_in_one_trip(db::Connection& conn, const Migration& m,
+                                                                      const Target& target, std::int64_t batch_size,
+                                                                      const LeaseOptions& options) {
+  const auto table_oid = static_cast<std::int64_t>(target.table_oid);
+  std::vector<db::Statement> statements;
+  statements.push_back(db::Statement{kLockMigration, db::Params{m.id}});
+  statements.push_back(db::Statement{kLockKey, db::Params{(kTableLockSpace << 32) | table_oid}});
+  if (options.max_running_jobs > 0) statements.push_back(db::Statement{kLockKey, db::Params{kFleetLockKey}});
+  statements.push_back(db::Statement{
+      cut_and_insert_sql(target),
+      db::Params{m.id, m.min_value, m.max_value, batch_size, options.owner,
+                 static_cast<std::int64_t>(options.duration.count()), table_oid, options.max_jobs_per_table,
+                 options.max_running_jobs}});
+  const auto start = std::chrono::steady_clock::now();
+  const auto results = co_await conn.pipeline("bbm_lease", statements);
+  if (results.front().empty()) co_return LeaseOutcome{};  // paused, finished or failed meanwhile
+  const auto& cut = results.back();
+  if (cut.empty()) co_return std::nullopt;
+  LeaseOutcome out;
+  out.kind = LeaseOutcome::Kind::leased;
+  out.job = job_from(cut);
+  out.first_job = cut.get_bool(0, "first_job");
+  // The range scan is most of this statement; its time stands for the batching query's.
+  out.range_query_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  co_return out;
+}
 
-boost::asio::awaitable<LeaseOutcome> lease_next_job(db::Connection& conn, const Migration& m, const Target& target,
-                                                    std::int64_t batch_size, const LeaseOptions& options) {
+boost::asio::awaitable<LeaseOutcome> lease_step_by_step(db::Connection& conn, const Migration& m,
+                                                        const Target& target, std::int64_t batch_size,
+                                                        const LeaseOptions& options) {
   // Not a coroutine: the lambda outlives this frame, so by-value parameters are copied into it.
   return db::in_transaction(conn, [&, batch_size]() -> boost::asio::awaitable<LeaseOutcome> {
     auto locked = co_await conn.query("bbm_lease_lock_migration", kLockMigration, m.id);
@@ -187,6 +246,15 @@ boost::asio::awaitable<LeaseOutcome> lease_next_job(db::Connection& conn, const 
     }
     co_return out;
   });
+}
+
+}  // namespace
+
+boost::asio::awaitable<LeaseOutcome> lease_next_job(db::Connection& conn, const Migration& m, const Target& target,
+                                                    std::int64_t batch_size, const LeaseOptions& options) {
+  auto quick = co_await lease_in_one_trip(conn, m, target, batch_size, options);
+  if (quick) co_return std::move(*quick);
+  co_return co_await lease_step_by_step(conn, m, target, batch_size, options);
 }
 
 boost::asio::awaitable<void> release_lease(db::Connection& conn, const Job& job) {

@@ -120,9 +120,13 @@ struct Connection::Impl {
   }
 
   asio::awaitable<void> connect(std::chrono::milliseconds timeout);
+  struct InFlight;
   asio::awaitable<Result> roundtrip(std::string_view name, const std::function<int(PGconn*)>& send);
   asio::awaitable<void> flush();
   asio::awaitable<PGresultPtr> read_results();
+  asio::awaitable<PGresultPtr> read_one();
+  asio::awaitable<std::vector<PGresultPtr>> pipeline(const std::vector<Statement>& statements);
+  [[noreturn]] void throw_failure(PGresultPtr res);
 };
 
 asio::awaitable<void> Connection::Impl::connect(std::chrono::milliseconds timeout) {
@@ -179,24 +183,29 @@ asio::awaitable<PGresultPtr> Connection::Impl::read_results() {
   }
 }
 
-// Sends one request (send() is PQsendQuery or PQsendQueryParams), waits for all its results
-// and turns a failure into db::Error. Reports to the observer on every exit path.
-asio::awaitable<Result> Connection::Impl::roundtrip(std::string_view name, const std::function<int(PGconn*)>& send) {
-  if (busy) throw std::logic_error("db::Connection: another query is already running on this connection");
-  if (broken || !conn) throw Error(ErrorKind::connection_lost, "", "connection is broken or closed");
-  busy = true;
+// One request at a time per connection; reports to the observer on every exit path.
+struct Connection::Impl::InFlight {
+  Impl& d;
+  std::string_view name;
+  Clock::time_point start = Clock::now();
   bool ok = false;
-  struct Finish {
-    Impl& d;
-    std::string_view name;
-    Clock::time_point start;
-    bool& ok;
-    ~Finish() {
-      d.busy = false;
-      if (d.observer) d.observer(name, std::chrono::duration<double>(Clock::now() - start).count(), ok);
-    }
-  } finish{*this, name, Clock::now(), ok};
+  InFlight(Impl& impl, std::string_view n) : d(impl), name(n) {
+    if (d.busy) throw std::logic_error("db::Connection: another query is already running on this connection");
+    if (d.broken || !d.conn) throw Error(ErrorKind::connection_lost, "", "connection is broken or closed");
+    d.busy = true;
+  }
+  ~InFlight() {
+    d.busy = false;
+    if (d.observer) d.observer(name, std::chrono::duration<double>(Clock::now() - start).count(), ok);
+  }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+};
 
+// Sends one request (send() is PQsendQuery or PQsendQueryParams), waits for all its results
+// and turns a failure into db::Error.
+asio::awaitable<Result> Connection::Impl::roundtrip(std::string_view name, const std::function<int(PGconn*)>& send) {
+  InFlight in_flight(*this, name);
   if (!send(conn.get())) {
     if (PQstatus(conn.get()) == CONNECTION_BAD) fail_lost("sending query failed");
     throw Error(ErrorKind::other, "", trimmed(PQerrorMessage(conn.get())));
@@ -204,19 +213,56 @@ asio::awaitable<Result> Connection::Impl::roundtrip(std::string_view name, const
   co_await flush();
   PGresultPtr res = co_await read_results();
 
-  // The server may report the cause (57P01 ...) and then close; either way the session is gone.
-  bool lost = PQstatus(conn.get()) == CONNECTION_BAD;
-  if (!res || PQresultStatus(res.get()) == PGRES_FATAL_ERROR) {
-    const char* state = res ? PQresultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr;
-    std::string sqlstate = state ? state : "";
-    std::string msg = res ? trimmed(PQresultErrorMessage(res.get())) : trimmed(PQerrorMessage(conn.get()));
-    ErrorKind kind = lost ? ErrorKind::connection_lost : classify_sqlstate(sqlstate);
-    if (kind == ErrorKind::connection_lost) broken = true;
-    throw Error(kind, std::move(sqlstate), msg.empty() ? "query failed" : msg);
-  }
-  if (lost) fail_lost("connection lost");
-  ok = true;
+  if (!res || PQresultStatus(res.get()) == PGRES_FATAL_ERROR) throw_failure(std::move(res));
+  if (PQstatus(conn.get()) == CONNECTION_BAD) fail_lost("connection lost");
+  in_flight.ok = true;
   co_return Result(res.release());
+}
+
+// Turns a failed (or missing) result into db::Error. The server may report the cause
+// (57P01 ...) and then close; either way the session is then gone.
+void Connection::Impl::throw_failure(PGresultPtr res) {
+  const bool lost = PQstatus(conn.get()) == CONNECTION_BAD;
+  const char* state = res ? PQresultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr;
+  std::string sqlstate = state ? state : "";
+  std::string msg = res ? trimmed(PQresultErrorMessage(res.get())) : trimmed(PQerrorMessage(conn.get()));
+  ErrorKind kind = lost ? ErrorKind::connection_lost : classify_sqlstate(sqlstate);
+  if (kind == ErrorKind::connection_lost) broken = true;
+  throw Error(kind, std::move(sqlstate), msg.empty() ? "query failed" : msg);
+}
+
+// The next single result (in pipeline mode: a statement's result, its NULL end, or the Sync).
+asio::awaitable<PGresultPtr> Connection::Impl::read_one() {
+  for (;;) {
+    if (!PQconsumeInput(conn.get())) fail_lost("reading from server failed");
+    if (!PQisBusy(conn.get())) co_return PGresultPtr(PQgetResult(conn.get()));
+    if (auto ec = co_await wait(asio::posix::stream_descriptor::wait_read)) fail_wait(ec);
+  }
+}
+
+// Queues every statement and a Sync, flushes once, then reads each statement's results and the
+// Sync's, so the connection leaves pipeline mode idle even when a statement failed.
+asio::awaitable<std::vector<PGresultPtr>> Connection::Impl::pipeline(const std::vector<Statement>& statements) {
+  PGconn* c = conn.get();
+  if (!PQenterPipelineMode(c)) throw Error(ErrorKind::other, "", trimmed(PQerrorMessage(c)));
+  for (const auto& s : statements) {
+    std::vector<const char*> values;
+    values.reserve(s.params.size());
+    for (const auto& p : s.params) values.push_back(p.value() ? p.value()->c_str() : nullptr);
+    if (!PQsendQueryParams(c, s.sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                           nullptr, 0)) {
+      fail_lost("queueing a pipeline statement failed");  // nothing is sent yet; drop the connection
+    }
+  }
+  if (!PQpipelineSync(c)) fail_lost("queueing a pipeline sync failed");
+  co_await flush();
+  std::vector<PGresultPtr> results;
+  for (std::size_t i = 0; i < statements.size(); ++i) results.push_back(co_await read_results());
+  auto sync = co_await read_one();
+  if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || !PQexitPipelineMode(c)) {
+    fail_lost("pipeline did not end with its sync");
+  }
+  co_return results;
 }
 
 Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -255,6 +301,26 @@ asio::awaitable<Result> Connection::query(std::string_view name, std::string_vie
                              nullptr, 0);
   };
   co_return co_await impl_->roundtrip(name, send);
+}
+
+asio::awaitable<std::vector<Result>> Connection::pipeline(std::string_view name,
+                                                          const std::vector<Statement>& statements) {
+  Impl::InFlight in_flight(*impl_, name);  // one round trip: the observer counts the pipeline once
+  auto raw = co_await impl_->pipeline(statements);
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] && PQresultStatus(raw[i].get()) != PGRES_FATAL_ERROR) continue;
+    try {
+      impl_->throw_failure(std::move(raw[i]));
+    } catch (const Error& e) {
+      throw PipelineError(e, i);
+    }
+  }
+  if (PQstatus(impl_->conn.get()) == CONNECTION_BAD) impl_->fail_lost("connection lost");
+  std::vector<Result> out;
+  out.reserve(raw.size());
+  for (auto& r : raw) out.emplace_back(r.release());
+  in_flight.ok = true;
+  co_return out;
 }
 
 asio::awaitable<Result> Connection::execute_script(std::string_view name, std::string_view sql) {

@@ -26,7 +26,24 @@ struct ConnParams {
   std::chrono::milliseconds connect_timeout{5000};
 };
 
-// Called after every query with its name, duration and outcome (metrics hook).
+// One statement of a pipeline: its metrics name is the pipeline's.
+struct Statement {
+  std::string sql;
+  Params params;
+};
+
+// A pipeline statement failed: `index` says which (statements after it were skipped).
+class PipelineError : public Error {
+ public:
+  PipelineError(const Error& error, std::size_t index) : Error(error), index_(index) {}
+  [[nodiscard]] std::size_t index() const noexcept { return index_; }
+
+ private:
+  std::size_t index_;
+};
+
+// Called after every round trip with its name, duration and outcome (metrics hook).
+
 using QueryObserver = std::function<void(std::string_view name, double seconds, bool ok)>;
 
 class Connection {
@@ -54,6 +71,12 @@ class Connection {
     Params params{Param(std::move(args))...};
     co_return co_await query(name, sql, params);
   }
+
+  // Sends every statement in one round trip (libpq pipeline mode) followed by one Sync. Outside
+  // an explicit BEGIN they run as ONE implicit transaction that the Sync commits; the first
+  // failing statement rolls it back, skips the rest and throws PipelineError. Inside an explicit
+  // transaction a failure leaves it aborted: the caller rolls back. One result per statement.
+  asio::awaitable<std::vector<Result>> pipeline(std::string_view name, const std::vector<Statement>& statements);
 
   // Runs a script of one or more statements without parameters (simple query protocol), as
   // schema migrations need. Statements of one script run in one implicit transaction unless

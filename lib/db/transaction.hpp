@@ -11,6 +11,16 @@
 
 namespace bbmd::db {
 
+// After a failure: ends the transaction if the connection still works. Never throws: the
+// original error matters more, and a broken connection is dropped by the pool anyway.
+inline boost::asio::awaitable<void> roll_back(Connection& conn) {
+  if (conn.broken()) co_return;
+  try {
+    co_await conn.query("rollback", "ROLLBACK");
+  } catch (...) {
+  }
+}
+
 template <typename Body>
 auto in_transaction(Connection& conn, Body body) -> decltype(body()) {
   using T = typename decltype(body())::value_type;
@@ -34,13 +44,7 @@ auto in_transaction(Connection& conn, Body body) -> decltype(body()) {
       failure = std::current_exception();
     }
   }
-  if (!conn.broken()) {
-    try {
-      co_await conn.query("rollback", "ROLLBACK");
-    } catch (...) {
-      // The original error matters more; a broken connection is dropped by the pool anyway.
-    }
-  }
+  co_await roll_back(conn);
   std::rethrow_exception(failure);
 }
 
