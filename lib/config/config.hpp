@@ -10,6 +10,16 @@ namespace bbmd::config {
 
 using Duration = std::chrono::milliseconds;
 
+// How soon a connection to a vanished server (crashed host, dropped NAT entry, blackholed
+// network) is declared dead, instead of the kernel defaults of hours: an idle connection after
+// `idle` plus `interval` per unanswered probe; data or a probe unanswered for `tcpusertimeout`
+// ends it sooner or later (Linux lets tcp_user_timeout replace the probe count).
+struct Keepalives {
+  Duration idle{std::chrono::seconds(10)};     // silence before the first probe
+  Duration interval{std::chrono::seconds(5)};  // between probes
+  int count = 3;                               // unanswered probes that end the connection
+};
+
 struct Database {
   std::string host = "localhost";
   int port = 5432;
@@ -21,6 +31,10 @@ struct Database {
   std::string sslkey;
   std::string sslrootcert;
   Duration connecttimeout{std::chrono::seconds(5)};
+  Keepalives keepalives;
+  // Sent data unacknowledged this long ends the connection (a query sent into a blackhole);
+  // 30 s outlasts a failover's brief stall yet bounds a hung batch well below statementtimeout.
+  Duration tcpusertimeout{std::chrono::seconds(30)};
 };
 
 struct Pool {

@@ -71,6 +71,18 @@ std::vector<KeyInfo> build_table() {
       key<T::string, &C::database, &Db::sslrootcert>("database.sslrootcert", "CA file (libpq sslrootcert)"),
       key<T::duration, &C::database, &Db::connecttimeout>("database.connecttimeout",
                                                           "how long one connection attempt may take"),
+      key<T::duration, &C::database, &Db::keepalives, &Keepalives::idle>(
+          "database.keepalives.idle", "silence on a connection before the first TCP keepalive probe (whole seconds)",
+          {.range = at_least(1000)}),
+      key<T::duration, &C::database, &Db::keepalives, &Keepalives::interval>(
+          "database.keepalives.interval", "time between unanswered TCP keepalive probes (whole seconds)",
+          {.range = at_least(1000)}),
+      key<T::integer, &C::database, &Db::keepalives, &Keepalives::count>(
+          "database.keepalives.count", "unanswered TCP keepalive probes that end a connection",
+          {.range = at_least(1)}),
+      key<T::duration, &C::database, &Db::tcpusertimeout>(
+          "database.tcpusertimeout",
+          "how long sent data may stay unacknowledged before the connection ends (0: kernel default)"),
       key<T::integer, &C::pool, &Pool::maxopen>("database.pool.maxopen",
                                                 "connections per process, workers included",
                                                 {.range = at_least(1)}),

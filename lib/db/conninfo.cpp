@@ -7,17 +7,27 @@ namespace bbmd::db {
 
 namespace {
 
-// TCP keepalives let the client notice a dead server (or a silently dropped NAT entry)
-// within idle + interval * count = 25 s, instead of the kernel default of hours.
-constexpr const char* kKeepalivesIdleSeconds = "10";
-constexpr const char* kKeepalivesIntervalSeconds = "5";
-constexpr const char* kKeepalivesCount = "3";
 // The server checks every second whether the client is still there while it runs a long
 // statement, so a batch from a crashed bbmd does not keep running (and holding locks).
-constexpr const char* kServerOptions = "-c client_connection_check_interval=1000";
+constexpr const char* kClientCheck = "-c client_connection_check_interval=1000";
 
 void add_if_set(ConnParams& p, const char* key, const std::string& value) {
   if (!value.empty()) p.keywords.emplace_back(key, value);
+}
+
+// libpq takes keepalive times in whole seconds; rounded up so a bound is never shortened.
+std::string whole_seconds(config::Duration d) {
+  return std::to_string(std::max<long long>(1, (d.count() + 999) / 1000));
+}
+
+// The server gets the same liveness bounds for its end: after a network blackhole its session
+// would otherwise sit idle in transaction for the kernel's two hours, holding the job's row
+// lock, so no other worker could take the job over (leases skip locked rows).
+std::string server_options(const config::Database& db) {
+  return std::string(kClientCheck) + " -c tcp_keepalives_idle=" + whole_seconds(db.keepalives.idle) +
+         " -c tcp_keepalives_interval=" + whole_seconds(db.keepalives.interval) +
+         " -c tcp_keepalives_count=" + std::to_string(db.keepalives.count) +
+         " -c tcp_user_timeout=" + std::to_string(db.tcpusertimeout.count());
 }
 
 }  // namespace
@@ -37,14 +47,17 @@ ConnParams conn_params(const config::Database& db, std::string application_name)
   add_if_set(p, "sslrootcert", db.sslrootcert);
   // libpq only honours connect_timeout in blocking connects; bbmd enforces its own timer,
   // but passing it keeps tools that reuse these options (psql) bounded as well. Rounded up.
-  auto seconds = std::max<long long>(1, (db.connecttimeout.count() + 999) / 1000);
-  p.keywords.emplace_back("connect_timeout", std::to_string(seconds));
+  p.keywords.emplace_back("connect_timeout", whole_seconds(db.connecttimeout));
   add_if_set(p, "application_name", application_name);
+  // Keepalives notice a dead server on an idle connection (or one awaiting a result); the user
+  // timeout notices data the server never acknowledged. Together they bound every wait on the
+  // network, so a blackholed connection fails instead of hanging for the kernel's hours.
   p.keywords.emplace_back("keepalives", "1");
-  p.keywords.emplace_back("keepalives_idle", kKeepalivesIdleSeconds);
-  p.keywords.emplace_back("keepalives_interval", kKeepalivesIntervalSeconds);
-  p.keywords.emplace_back("keepalives_count", kKeepalivesCount);
-  p.keywords.emplace_back("options", kServerOptions);
+  p.keywords.emplace_back("keepalives_idle", whole_seconds(db.keepalives.idle));
+  p.keywords.emplace_back("keepalives_interval", whole_seconds(db.keepalives.interval));
+  p.keywords.emplace_back("keepalives_count", std::to_string(db.keepalives.count));
+  p.keywords.emplace_back("tcp_user_timeout", std::to_string(db.tcpusertimeout.count()));
+  p.keywords.emplace_back("options", server_options(db));
   return p;
 }
 

@@ -165,10 +165,7 @@ void PgCluster::start() {
     port_ = free_loopback_port();
     std::ofstream(data_ / "postgresql.conf", std::ios::app) << "port = " << port_ << "\n";
     try {
-      run_as_postgres({(kBinDir / "pg_ctl").string(), "-D", data_.string(), "-l", (dir_ / "server.log").string(), "-w",
-                       "-t", kStartTimeoutS, "start"},
-                      dir_, dir_ / "pg_ctl.log");
-      running_ = true;
+      launch();
       return;
     } catch (const std::runtime_error& e) {
       if (attempt >= kStartAttempts) {
@@ -176,6 +173,26 @@ void PgCluster::start() {
       }
     }
   }
+}
+
+void PgCluster::launch() {
+  run_as_postgres({(kBinDir / "pg_ctl").string(), "-D", data_.string(), "-l", (dir_ / "server.log").string(), "-w",
+                   "-t", kStartTimeoutS, "start"},
+                  dir_, dir_ / "pg_ctl.log");
+  running_ = true;
+}
+
+void PgCluster::restart(const std::string& mode, const std::function<void()>& while_down) {
+  run_as_postgres({(kBinDir / "pg_ctl").string(), "-D", data_.string(), "-m", mode, "-w", "stop"}, dir_,
+                  dir_ / "stop.log");
+  running_ = false;
+  try {
+    if (while_down) while_down();
+  } catch (...) {
+    launch();
+    throw;
+  }
+  launch();
 }
 
 std::unique_ptr<PgCluster> PgCluster::create_standby(const std::vector<std::string>& settings) {

@@ -11,6 +11,7 @@
 // OS user (runuser) in a temporary folder owned by it. Each cluster listens on a free loopback
 // port and on a unix socket in its folder, with trust authentication.
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,10 @@ class PgCluster {
   // A streaming standby of this server (pg_basebackup -R -X stream), started.
   [[nodiscard]] std::unique_ptr<PgCluster> create_standby(const std::vector<std::string>& settings = {});
 
+  // `pg_ctl stop -m <mode>` ("fast" or "immediate"), then `while_down()`, then start again on
+  // the same port; the server is started again even if while_down throws.
+  void restart(const std::string& mode, const std::function<void()>& while_down = {});
+
   [[nodiscard]] int port() const noexcept { return port_; }
   // Settings for bbmd's own connections (user postgres, over loopback TCP).
   [[nodiscard]] config::Database config(const std::string& dbname = "postgres") const;
@@ -49,6 +54,7 @@ class PgCluster {
   void make_dir();
   void configure(const std::vector<std::string>& settings);
   void start();
+  void launch();  // pg_ctl start on the configured port
 
   std::filesystem::path dir_;   // owned by postgres; holds data/, the socket and server.log
   std::filesystem::path data_;
