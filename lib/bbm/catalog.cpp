@@ -39,6 +39,10 @@ constexpr const char* kPartialIndex =
 
 constexpr std::string_view kNullKeyset = "null_keyset";
 
+// PostgreSQL cuts identifiers, bound `name` parameters included, to 63 bytes: a longer name in a
+// row would silently match the table or column its first 63 bytes spell.
+bool longer_than_identifier(std::string_view name) { return name.size() > 63; }
+
 std::string quoted_table(db::Connection& conn, const QualifiedName& q) {
   return conn.quote_identifier(q.schema) + "." + conn.quote_identifier(q.name);
 }
@@ -48,6 +52,14 @@ Verdict check_numbers(const Migration& m) {
     return Verdict::failure(FailureCode::invalid_bounds, "min_value " + std::to_string(m.min_value) +
                                                              " is greater than max_value " +
                                                              std::to_string(m.max_value));
+  }
+  // Every key count (max - min + 1) is computed in bigint, in bbmd and in its SQL: bounds wider
+  // than that cannot be batched or measured.
+  std::int64_t span = 0;
+  if (__builtin_sub_overflow(m.max_value, m.min_value, &span) || span == INT64_MAX) {
+    return Verdict::failure(FailureCode::invalid_bounds, "min_value " + std::to_string(m.min_value) +
+                                                             " to max_value " + std::to_string(m.max_value) +
+                                                             " spans more keys than a bigint counts");
   }
   if (m.batch_size <= 0) {
     return Verdict::failure(FailureCode::invalid_batch_size,
@@ -81,12 +93,14 @@ std::optional<QualifiedName> split_qualified(const std::string& text) {
 }
 
 boost::asio::awaitable<std::optional<std::uint32_t>> find_table(db::Connection& conn, const QualifiedName& table) {
+  if (longer_than_identifier(table.schema) || longer_than_identifier(table.name)) co_return std::nullopt;
   auto r = co_await conn.query("bbm_catalog_table", kFindTable, table.schema, table.name);
   if (r.empty()) co_return std::nullopt;
   co_return static_cast<std::uint32_t>(r.get_int(0, 0));
 }
 
 boost::asio::awaitable<std::optional<std::uint32_t>> find_sequence(db::Connection& conn, const QualifiedName& seq) {
+  if (longer_than_identifier(seq.schema) || longer_than_identifier(seq.name)) co_return std::nullopt;
   auto r = co_await conn.query("bbm_catalog_sequence", kFindSequence, seq.schema, seq.name);
   if (r.empty()) co_return std::nullopt;
   co_return static_cast<std::uint32_t>(r.get_int(0, 0));
@@ -94,6 +108,7 @@ boost::asio::awaitable<std::optional<std::uint32_t>> find_sequence(db::Connectio
 
 boost::asio::awaitable<std::optional<ColumnInfo>> find_column(db::Connection& conn, std::uint32_t table_oid,
                                                               const std::string& column) {
+  if (longer_than_identifier(column)) co_return std::nullopt;
   auto r = co_await conn.query("bbm_catalog_column", kFindColumn, table_oid, column);
   if (r.empty()) co_return std::nullopt;
   co_return ColumnInfo{static_cast<std::int16_t>(r.get_int(0, "attnum")), r.get_string(0, "type"),

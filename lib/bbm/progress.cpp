@@ -60,7 +60,9 @@ Progress from_row(const db::Result& r, int i) {
   p.finished_at = r.opt_string(i, "finished_at");
   p.oldest_active_job_age_s = r.get_double(i, "oldest_active_s");
 
-  const double keys = static_cast<double>(r.get_int(i, "max_value") - r.get_int(i, "min_value") + 1);
+  // In double: a row's bounds may be anything, also wider than a bigint can count (code 6).
+  const double keys =
+      static_cast<double>(r.get_int(i, "max_value")) - static_cast<double>(r.get_int(i, "min_value")) + 1;
   const double done = static_cast<double>(r.get_int(i, "done_keys"));
   p.percent = p.status == 2 ? 100.0 : (keys > 0 ? std::min(100.0, 100.0 * done / keys) : 0.0);
   const auto batch = std::max<std::int64_t>(1, r.get_int(i, "batch_size"));

@@ -18,7 +18,7 @@ enum class FailureCode : std::int16_t {
   max_job_retry = 4,
   invalid_batching_strategy = 5,
   // bbmd's additions
-  invalid_bounds = 6,         // min_value > max_value
+  invalid_bounds = 6,         // min_value > max_value, or max_value - min_value + 1 beyond bigint
   invalid_job_arguments = 7,  // job_arguments of the wrong shape or naming missing objects
   job_timeout = 8,            // a job hit statement_timeout (job-level code)
   invalid_batch_size = 9,     // batch_size <= 0 or sub_batch_size < 0

@@ -159,6 +159,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // CLI11 reports a mistyped command word only as a missing subcommand: name the word too.
+    const auto unparsed = app.remaining(true);
+    if (dynamic_cast<const CLI::RequiredError*>(&e) && !unparsed.empty()) {
+      std::cerr << "bbmd: unknown command or argument '" << unparsed.front() << "'\n";
+    }
     app.exit(e);
     return kExitUsage;
   }

@@ -1,11 +1,13 @@
 // Semantic checks after parsing: per-key ranges and choices from the table, then cross-key rules.
 #include <algorithm>
 #include <charconv>
+#include <stdexcept>
 #include <string>
 
 #include "config/detail.hpp"
 #include "config/duration.hpp"
 #include "config/keys.hpp"
+#include "http/server.hpp"
 
 namespace bbmd::config::detail {
 namespace {
@@ -77,6 +79,17 @@ void check_choice(const KeyInfo& key, const Config& config, const Origins& origi
                     "\"");
 }
 
+// Checked here rather than when serve binds, so that every command rejects it naming the key.
+void check_listen_address(const Config& config, const Origins& origins, const std::string& label) {
+  const auto& addr = config.http_debug.addr;
+  if (addr.empty()) return;
+  try {
+    (void)http::parse_listen_address(addr);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(label + ": " + where(origins, "http.debug.addr") + ": " + e.what());
+  }
+}
+
 void check_cross_keys(const Config& config, const Origins& origins, const std::string& label) {
   const int workers = config.backgroundmigrations.workers;
   if (config.pool.maxopen < workers + 1) {
@@ -104,6 +117,7 @@ void validate(const Config& config, const Origins& origins, const std::string& l
     check_choice(key, config, origins, label);
   }
   check_cross_keys(config, origins, label);
+  check_listen_address(config, origins, label);
 }
 
 }  // namespace bbmd::config::detail

@@ -15,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <array>
 #include <exception>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <vector>
@@ -71,6 +72,13 @@ struct Session {
   explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
   asio::cancellation_signal cancel;  // stop() cuts a session short, including a pending readiness probe
+  // Waiting for a request (not answering one) since this time; such a session may be evicted.
+  std::optional<std::chrono::steady_clock::time_point> waiting_since = std::chrono::steady_clock::now();
+
+  void close() {
+    cancel.emit(asio::cancellation_type::terminal);
+    stream.close();
+  }
 };
 using SessionPtr = std::shared_ptr<Session>;
 
@@ -139,10 +147,20 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     acceptor.close(ec);
     // Copy first: a cancellation handler may run inline and must not find the set mid-iteration.
     const std::vector<SessionPtr> open(sessions.begin(), sessions.end());
-    for (const auto& s : open) {
-      s->cancel.emit(asio::cancellation_type::terminal);
-      s->stream.close();
+    for (const auto& s : open) s->close();
+  }
+
+  // At the connection limit, the session that has waited longest for a request makes room, so
+  // idle or trickling clients cannot lock out a liveness probe. False if every session is busy.
+  bool evict_longest_waiting() {
+    SessionPtr oldest;
+    for (const auto& s : sessions) {
+      if (s->waiting_since && (!oldest || *s->waiting_since < *oldest->waiting_since)) oldest = s;
     }
+    if (!oldest) return false;
+    sessions.erase(oldest);
+    oldest->close();
+    return true;
   }
 
   asio::awaitable<void> accept_loop() {
@@ -155,7 +173,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         co_await pause.async_wait(kUseTuple);
         continue;
       }
-      if (sessions.size() >= options.max_connections) {
+      if (sessions.size() >= options.max_connections && !evict_longest_waiting()) {
         logger().debug("http connection limit reached; closing new connection");
         socket.close(ec);
         continue;
@@ -183,7 +201,9 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       parser.header_limit(kHeaderLimit);
       parser.body_limit(kBodyLimit);
       s->stream.expires_after(options.read_timeout);
+      s->waiting_since = std::chrono::steady_clock::now();
       auto [ec, n] = co_await bhttp::async_read(s->stream, buffer, parser, kUseTuple);
+      s->waiting_since.reset();
       if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) break;
       if (ec.category() == bhttp::make_error_code(bhttp::error::header_limit).category()) {
         co_await reject(*s, rejection_status(ec), rejection_text(ec));

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 #include "schema/migration_file.hpp"
 #include "schema/sql_split.hpp"
@@ -85,7 +86,11 @@ void check_timestamps(const std::vector<MigrationFile>& all, std::chrono::system
 void check_required_bbms(const std::vector<MigrationFile>& all, std::vector<Problem>& problems) {
   std::map<std::string, std::string> queued_by;  // BBM literal -> first version queueing it
   for (const auto& m : all) {
-    for (const auto& name : statically_queued_bbms(m.up_sql)) queued_by.emplace(name, m.version);
+    try {
+      for (const auto& name : statically_queued_bbms(m.up_sql)) queued_by.emplace(name, m.version);
+    } catch (const std::invalid_argument& e) {
+      problems.push_back({"unterminated_sql", m.source, e.what()});
+    }
   }
   for (const auto& m : all) {
     for (const auto& bbm : m.directives.requires_bbms) {

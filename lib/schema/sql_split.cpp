@@ -2,6 +2,7 @@
 #include "schema/sql_split.hpp"
 
 #include <cctype>
+#include <stdexcept>
 
 namespace bbmd::schema {
 
@@ -34,6 +35,7 @@ std::string dollar_tag(const std::string& sql, std::size_t i) {
 }
 
 // Index just past the quoted literal that opens at `i` with `quote`; '' doubles as an escape.
+// Past the end (size + 1) when it never closes.
 std::size_t skip_quoted(const std::string& sql, std::size_t i, char quote, bool backslash_escapes) {
   for (std::size_t j = i + 1; j < sql.size(); ++j) {
     if (backslash_escapes && sql[j] == '\\') {
@@ -46,7 +48,13 @@ std::size_t skip_quoted(const std::string& sql, std::size_t i, char quote, bool 
       }
     }
   }
-  return sql.size();
+  return sql.size() + 1;
+}
+
+// PostgreSQL would reject the statement; sending the pieces before it first would apply half a
+// migration that cannot roll back.
+[[noreturn]] void unterminated(const std::string& what, std::size_t at) {
+  throw std::invalid_argument("unterminated " + what + " starting at byte " + std::to_string(at));
 }
 
 }  // namespace
@@ -66,16 +74,22 @@ std::vector<std::string> split_statements(const std::string& sql) {
       i = nl == std::string::npos ? sql.size() : nl + 1;
     } else if (sql.compare(i, 2, "/*") == 0) {
       const auto end = sql.find("*/", i + 2);
-      i = end == std::string::npos ? sql.size() : end + 2;
+      if (end == std::string::npos) unterminated("/* comment", i);
+      i = end + 2;
     } else if (c == '\'') {
       const bool escapes = i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e');
+      const auto open = i;
       i = skip_quoted(sql, i, '\'', escapes);
+      if (i > sql.size()) unterminated("quoted literal", open);
     } else if (c == '"') {
+      const auto open = i;
       i = skip_quoted(sql, i, '"', false);
+      if (i > sql.size()) unterminated("quoted identifier", open);
     } else if (c == '$' && !dollar_tag(sql, i).empty()) {
       const auto tag = dollar_tag(sql, i);
       const auto end = sql.find(tag, i + tag.size());
-      i = end == std::string::npos ? sql.size() : end + tag.size();
+      if (end == std::string::npos) unterminated(tag + " body", i);
+      i = end + tag.size();
     } else if (c == ';') {
       flush(i);
       start = ++i;

@@ -9,7 +9,8 @@ namespace bbmd::schema {
 
 // Statements in order, without their terminating ';'. Knows '...' and "..." quoting, E'..'
 // escapes, $tag$...$tag$ bodies, -- and /* */ comments; statements that hold nothing but
-// comments and whitespace are dropped.
+// comments and whitespace are dropped. Throws std::invalid_argument on a comment, quote or
+// dollar-quoted body that never ends.
 [[nodiscard]] std::vector<std::string> split_statements(const std::string& sql);
 
 }  // namespace bbmd::schema

@@ -1,12 +1,6 @@
 #pragma once
-// Helpers for the end-to-end tests: a blocking HTTP GET, JSON log and Prometheus text parsing,
-// target tables, SQL work functions, and starting `bbmd serve` on a config.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
+// Helpers for the end-to-end tests: a blocking HTTP GET (on the raw test client), JSON log and
+// Prometheus text parsing, target tables, SQL work functions, and starting `bbmd serve` on a config.
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -19,59 +13,17 @@
 #include "support/bbm_fixture.hpp"
 #include "support/poll.hpp"
 #include "support/process.hpp"
+#include "support/raw_http.hpp"
 #include "support/test_db.hpp"
 
 namespace bbmd::e2e {
 
-struct HttpResponse {
-  int status = 0;  // 0: no answer
-  std::string body;
-};
+using HttpResponse = test::HttpReply;
 
 // One HTTP/1.0 GET to 127.0.0.1:<port><path>; the server closes the connection after answering.
 inline HttpResponse http_get(int port, const std::string& path,
                              std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  HttpResponse out;
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return out;
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return out;
-  }
-  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  std::size_t sent = 0;
-  while (sent < request.size()) {
-    const auto n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) {
-      ::close(fd);
-      return out;
-    }
-    sent += static_cast<std::size_t>(n);
-  }
-  std::string raw;
-  char buf[8192];
-  for (;;) {
-    const auto n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    raw.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  // "HTTP/1.x 200 OK\r\n...\r\n\r\nbody"
-  const auto sp = raw.find(' ');
-  const auto head_end = raw.find("\r\n\r\n");
-  if (sp == std::string::npos || head_end == std::string::npos) return out;
-  out.status = std::atoi(raw.c_str() + sp + 1);
-  out.body = raw.substr(head_end + 4);
-  return out;
+  return test::raw_http(port, "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", timeout);
 }
 
 // Every stderr line that parses as a JSON object.
