@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Configures and builds bbmd (with its tests) into ./build. Used by the demo and the test command.
+# Configures and builds bbmd (with its tests). Used by the demo, the test command and the benchmark.
+#   BUILD_DIR   build tree (default ./build)
+#   BUILD_TYPE  CMake build type (default RelWithDebInfo)
+#   CMAKE_EXTRA extra configure flags, e.g. -DBBMD_SANITIZE=ON
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake -S . -B build -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" -DBBMD_WERROR=ON ${CMAKE_EXTRA:-} >/dev/null
-cmake --build build -j"${JOBS:-2}"
+build_dir="${BUILD_DIR:-build}"
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" -DBBMD_WERROR=ON ${CMAKE_EXTRA:-} >/dev/null
+cmake --build "$build_dir" -j"${JOBS:-2}"

@@ -5,11 +5,9 @@
 
 #include <libpq-fe.h>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 #include <optional>
@@ -41,13 +39,6 @@ std::string trimmed(const char* msg) {
   return s;
 }
 
-// PQcancel blocks on a fresh TCP connect to the server, so it must not run on the loop.
-// One small pool for the whole process: cancels are rare and short.
-asio::thread_pool& cancel_threads() {
-  static asio::thread_pool pool(1);
-  return pool;
-}
-
 // Server notices (RAISE NOTICE in work functions, a FATAL that arrives while idle) would go to
 // stderr as raw text by default and break the one-JSON-object-per-line log.
 void log_notice(void*, const PGresult* res) {
@@ -59,18 +50,11 @@ void log_notice(void*, const PGresult* res) {
              {{"severity", sev}, {"notice", trimmed(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))}});
 }
 
-// Runs on cancel_threads(). Owns the PGcancel so it outlives the Connection if that is
-// destroyed mid-cancel. Best effort: if it fails, the statement runs to its statement_timeout.
-asio::awaitable<void> send_cancel(std::shared_ptr<PGcancel> handle) {
-  char err[256] = {};
-  (void)PQcancel(handle.get(), err, sizeof err);
-  co_return;
-}
-
 }  // namespace
 
 struct Connection::Impl {
   asio::any_io_executor ex;
+  ConnParams params;  // kept to open a sibling session for cancel()
   PGconnPtr conn;
   // Watches libpq's socket; never owns it (released before libpq closes the fd).
   std::optional<asio::posix::stream_descriptor> sock;
@@ -281,6 +265,7 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::connect(asio::any_io_ex
 
   auto impl = std::make_unique<Impl>();
   impl->ex = ex;
+  impl->params = params;
   impl->observer = std::move(observer);
   impl->conn.reset(PQconnectStartParams(keys.data(), values.data(), 0));
   if (!impl->conn) throw Error(ErrorKind::connection_lost, "", "libpq could not allocate a connection");
@@ -331,12 +316,17 @@ asio::awaitable<Result> Connection::execute_script(std::string_view name, std::s
 
 asio::awaitable<void> Connection::cancel() {
   if (!impl_->conn) co_return;
-  std::shared_ptr<PGcancel> handle(PQgetCancel(impl_->conn.get()), [](PGcancel* c) { PQfreeCancel(c); });
-  if (!handle) co_return;
-  // A named awaitable, not a lambda temporary inside the co_await: GCC 12 destroys such
-  // temporaries twice.
-  auto job = send_cancel(std::move(handle));
-  co_await asio::co_spawn(cancel_threads().get_executor(), std::move(job), asio::use_awaitable);
+  const int pid = PQbackendPID(impl_->conn.get());
+  // PQcancel would block the loop on its own connect (and a helper thread would make bbmd
+  // multi-threaded for this one rare call); a short non-blocking sibling session asks the
+  // server instead. Best effort: if it fails, the statement runs to its statement_timeout.
+  try {
+    auto sibling = co_await connect(impl_->ex, impl_->params);
+    co_await sibling->query("cancel_backend", "SELECT pg_cancel_backend($1)", pid);
+  } catch (const std::exception& e) {
+    static const log::Logger logger(kLogComponent);
+    logger.warn("cancelling a running statement failed", {{"backend_pid", pid}, {"error", e.what()}});
+  }
 }
 
 std::string Connection::quote_identifier(std::string_view name) const {

@@ -43,7 +43,6 @@ class PipelineError : public Error {
 };
 
 // Called after every round trip with its name, duration and outcome (metrics hook).
-
 using QueryObserver = std::function<void(std::string_view name, double seconds, bool ok)>;
 
 class Connection {
@@ -84,7 +83,7 @@ class Connection {
   // failing statement throws db::Error and the rest are skipped.
   asio::awaitable<Result> execute_script(std::string_view name, std::string_view sql);
 
-  // Asks the server to cancel the running statement. Runs PQcancel off the loop thread.
+  // Asks the server to cancel the running statement, from a short sibling session (best effort).
   asio::awaitable<void> cancel();
 
   // PQescapeIdentifier: the only way bbmd turns a name into SQL text.

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <iterator>
 #include <set>
 #include <thread>
 
@@ -32,6 +34,12 @@ void check_every_row_changed_once(TestDatabase& db, int n) {
   CHECK(db.count("SELECT count(*) FROM t") == n);
   CHECK(db.count("SELECT count(*) FROM t WHERE changes <> 1") == 0);
   CHECK(db.count("SELECT count(*) FROM t WHERE b IS DISTINCT FROM a") == 0);
+}
+
+// Threads of a running process, from /proc/<pid>/task.
+long thread_count(pid_t pid) {
+  const std::filesystem::directory_iterator tasks("/proc/" + std::to_string(pid) + "/task");
+  return std::distance(begin(tasks), end(tasks));
 }
 
 }  // namespace
@@ -101,6 +109,8 @@ TEST_CASE("serve migrates a table to finished with job logs, metrics and health 
   const auto ready = http_get(*port, "/readyz");
   CHECK(ready.status == 200);
   CHECK(ready.body == "ready");
+  // One thread serves the loop, the pool, the workers and HTTP: nothing for ThreadSanitizer to check.
+  CHECK(thread_count(serve->pid()) == 1);
 
   serve->signal(SIGTERM);
   CHECK(serve->wait_for_exit(10s) == 0);
