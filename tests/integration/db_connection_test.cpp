@@ -60,9 +60,31 @@ TEST_CASE("conninfo never prints the password", "[db][conninfo]") {
   CHECK(has("password", "s3cret-pw"));
   CHECK(has("application_name", "app"));
   CHECK(has("keepalives", "1"));
-  CHECK(has("options", "-c client_connection_check_interval=1000"));
+  CHECK(has("options", "-c client_connection_check_interval=1000 -c tcp_keepalives_idle=10 "
+                       "-c tcp_keepalives_interval=5 -c tcp_keepalives_count=3 -c tcp_user_timeout=30000"));
   cfg.password.clear();
   for (const auto& kv : bbmd::db::conn_params(cfg).keywords) CHECK(kv.first != "password");
+}
+
+TEST_CASE("the server takes the configured liveness bounds for its end of a TCP connection", "[db][conninfo]") {
+  TestDatabase db;
+  auto cfg = db.config();
+  cfg.keepalives.idle = 7s;
+  cfg.keepalives.interval = 2s;
+  cfg.keepalives.count = 4;
+  cfg.tcpusertimeout = 2500ms;
+  auto res = run_async([&](asio::any_io_executor ex) -> asio::awaitable<bbmd::db::Result> {
+    auto c = co_await Connection::connect(ex, bbmd::db::conn_params(cfg));
+    co_return co_await c->query("liveness",
+                                "SELECT inet_client_addr() IS NOT NULL, current_setting('tcp_keepalives_idle'), "
+                                "current_setting('tcp_keepalives_interval'), current_setting('tcp_keepalives_count'), "
+                                "current_setting('tcp_user_timeout')");
+  });
+  REQUIRE(res.get_bool(0, 0));  // over TCP: on a unix socket the server ignores these settings
+  CHECK(res.get_string(0, 1) == "7");  // seconds
+  CHECK(res.get_string(0, 2) == "2");
+  CHECK(res.get_string(0, 3) == "4");
+  CHECK(res.get_string(0, 4) == "2500");  // milliseconds
 }
 
 TEST_CASE("bound parameters round-trip as values, never as SQL", "[db][connection]") {

@@ -72,7 +72,8 @@ class Link {
     host_if_ = "bbf" + id + "h";
     ns_if_ = "bbf" + id + "n";
     const long subnet = (pid * 16 + n) % (1L << 20);
-    const std::string prefix = "100." + std::to_string(64 + (subnet >> 14)) + "." + std::to_string((subnet >> 6) & 255) + ".";
+    const std::string prefix =
+        "100." + std::to_string(64 + (subnet >> 14)) + "." + std::to_string((subnet >> 6) & 255) + ".";
     host_addr_ = prefix + std::to_string((subnet & 63) * 4 + 1);
     ns_addr_ = prefix + std::to_string((subnet & 63) * 4 + 2);
     ip({"netns", "add", ns_});
@@ -120,7 +121,9 @@ sockaddr_in ipv4(const std::string& host, int port) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<std::uint16_t>(port));
-  if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) throw std::runtime_error("tcp proxy: not an IPv4 address: " + host);
+  if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) {
+    throw std::runtime_error("tcp proxy: not an IPv4 address: " + host);
+  }
   return a;
 }
 

@@ -1,6 +1,8 @@
-// The config loader: defaults, every key type, env overrides, and errors that name the key.
+// The config loader: defaults, every key type, env overrides, errors that name the key, and the
+// connection liveness keys with the libpq options they become.
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +10,7 @@
 
 #include "config/keys.hpp"
 #include "config/loader.hpp"
+#include "db/conninfo.hpp"
 
 namespace cfg = bbmd::config;
 using namespace std::chrono_literals;
@@ -53,6 +56,15 @@ struct TempDir {
 };
 
 constexpr const char* kSecret = "s3cr3t-Pa55";
+
+// The liveness options conn_params hands to libpq, by name.
+std::map<std::string, std::string> liveness_options(const cfg::Database& db) {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : bbmd::db::conn_params(db).keywords) {
+    if (key.starts_with("keepalives") || key == "tcp_user_timeout") out[key] = value;
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -348,4 +360,69 @@ TEST_CASE("the key table drives env names and reload decisions", "[config]") {
   CHECK(old.backgroundmigrations.jobinterval == 5s);
   CHECK(old.database.host == "localhost");
   CHECK(old.backgroundmigrations.workers == 1);
+}
+
+TEST_CASE("liveness keys default to 10s idle, 5s interval, 3 probes and a 30s user timeout", "[config][liveness]") {
+  const cfg::Config c = load("{}");
+  CHECK(c.database.keepalives.idle == 10s);
+  CHECK(c.database.keepalives.interval == 5s);
+  CHECK(c.database.keepalives.count == 3);
+  CHECK(c.database.tcpusertimeout == 30s);
+  CHECK(liveness_options(c.database) == std::map<std::string, std::string>{{"keepalives", "1"},
+                                                                           {"keepalives_count", "3"},
+                                                                           {"keepalives_idle", "10"},
+                                                                           {"keepalives_interval", "5"},
+                                                                           {"tcp_user_timeout", "30000"}});
+}
+
+TEST_CASE("liveness keys are read from the file and turned into libpq options", "[config][liveness]") {
+  const cfg::Config c = load(R"(
+database:
+  keepalives:
+    idle: 2s
+    interval: 1500ms
+    count: 4
+  tcpusertimeout: 2500ms
+)");
+  CHECK(c.database.keepalives.idle == 2s);
+  CHECK(c.database.keepalives.interval == 1500ms);
+  CHECK(c.database.keepalives.count == 4);
+  CHECK(c.database.tcpusertimeout == 2500ms);
+  // libpq counts keepalive times in whole seconds: 1.5 s rounds up, never down to a shorter bound.
+  CHECK(liveness_options(c.database) == std::map<std::string, std::string>{{"keepalives", "1"},
+                                                                           {"keepalives_count", "4"},
+                                                                           {"keepalives_idle", "2"},
+                                                                           {"keepalives_interval", "2"},
+                                                                           {"tcp_user_timeout", "2500"}});
+  // The server gets the same bounds for its end of the connection.
+  const auto params = bbmd::db::conn_params(c.database).keywords;
+  CHECK(std::find(params.begin(), params.end(),
+                  std::pair<std::string, std::string>{
+                      "options", "-c client_connection_check_interval=1000 -c tcp_keepalives_idle=2 "
+                                 "-c tcp_keepalives_interval=2 -c tcp_keepalives_count=4 -c tcp_user_timeout=2500"}) !=
+        params.end());
+}
+
+TEST_CASE("liveness keys have environment overrides", "[config][liveness]") {
+  const cfg::Config c = load("database:\n  keepalives:\n    idle: 20s\n",
+                             {{"REGISTRY_DATABASE_KEEPALIVES_IDLE", "3s"},
+                              {"REGISTRY_DATABASE_KEEPALIVES_INTERVAL", "2s"},
+                              {"REGISTRY_DATABASE_KEEPALIVES_COUNT", "6"},
+                              {"REGISTRY_DATABASE_TCPUSERTIMEOUT", "0"}});
+  CHECK(c.database.keepalives.idle == 3s);
+  CHECK(c.database.keepalives.interval == 2s);
+  CHECK(c.database.keepalives.count == 6);
+  CHECK(c.database.tcpusertimeout == 0ms);
+  CHECK(liveness_options(c.database).at("tcp_user_timeout") == "0");  // 0: the kernel's default
+}
+
+TEST_CASE("liveness keys reject values libpq cannot express", "[config][liveness]") {
+  CHECK_THAT(error_of("database:\n  keepalives:\n    idle: 500ms\n"),
+             Catch::Contains("line 3: database.keepalives.idle: must be at least 1s, got 500ms"));
+  CHECK_THAT(error_of("database:\n  keepalives:\n    interval: 0s\n"),
+             Catch::Contains("line 3: database.keepalives.interval: must be at least 1s, got 0s"));
+  CHECK_THAT(error_of("database:\n  keepalives:\n    count: 0\n"),
+             Catch::Contains("line 3: database.keepalives.count: must be at least 1, got 0"));
+  CHECK_THAT(error_of("database:\n  tcpusertimeout: 30\n"),
+             Catch::Contains("database.tcpusertimeout: invalid duration \"30\""));
 }
