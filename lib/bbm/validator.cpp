@@ -2,6 +2,7 @@
 #include "bbm/validator.hpp"
 
 #include "bbm/catalog.hpp"
+#include "bbm/privileges.hpp"
 
 namespace bbmd::bbm {
 
@@ -34,6 +35,8 @@ boost::asio::awaitable<Verdict> Validator::validate(db::Connection& conn, const 
 boost::asio::awaitable<Verdict> Validator::check(db::Connection& conn, const Migration& m, Target& target) const {
   target = Target{};
   auto verdict = co_await resolve_target(conn, m, target);
+  if (!verdict.runnable()) co_return verdict;
+  verdict = co_await check_table_privileges(conn, m, target);
   if (!verdict.runnable()) co_return verdict;
   const WorkFunction* fn = registry_.find(m.job_signature_name);
   if (!fn) {

@@ -20,18 +20,23 @@ Throttle Throttle::from_config(const config::Config& cfg, metrics::Metrics& metr
   if (t.lockwaiters.enabled) list.push_back(make_lock_waiters(t.lockwaiters.maxwaiters));
   if (t.walarchive.enabled) list.push_back(cache(make_wal_archive(t.walarchive.maxsegments), CacheScope::cluster));
   if (t.replicationlag.enabled) {
-    list.push_back(cache(make_replication_lag(t.replicationlag.maxlag, t.replicationlag.maxbytes), CacheScope::cluster));
+    list.push_back(cache(needs_stats_access(make_replication_lag(t.replicationlag.maxlag, t.replicationlag.maxbytes),
+                                            "pg_stat_replication"),
+                         CacheScope::cluster));
   }
   if (t.slotretention.enabled) {
     list.push_back(cache(make_slot_retention(t.slotretention.maxbytes), CacheScope::cluster));
   }
   if (t.oldesttransaction.enabled) {
-    list.push_back(cache(make_oldest_transaction(t.oldesttransaction.maxage), CacheScope::cluster));
+    list.push_back(cache(needs_stats_access(make_oldest_transaction(t.oldesttransaction.maxage), "pg_stat_activity"),
+                         CacheScope::cluster));
   }
   // Keeps its own sample window (>= checkinterval), which already bounds its queries.
   if (t.walrate.enabled) list.push_back(make_wal_rate(t.walrate.maxbytespersecond, ttl));
   if (!t.query.empty()) list.push_back(cache(make_sql_check(t.query, t.querytimeout), CacheScope::cluster));
-  if (t.autovacuum.enabled) list.push_back(cache(make_autovacuum(), CacheScope::table));
+  if (t.autovacuum.enabled) {
+    list.push_back(cache(needs_stats_access(make_autovacuum(), "pg_stat_progress_vacuum"), CacheScope::table));
+  }
   return Throttle(std::move(list), metrics);
 }
 

@@ -4,7 +4,8 @@
 //
 // What each needs from the connection's role: pg_stat_replication's LSNs, other sessions'
 // pg_stat_activity rows and pg_stat_progress_vacuum's relid are hidden from roles without
-// pg_read_all_stats (pg_monitor has it). Without it those indicators see nothing and say go.
+// pg_read_all_stats (pg_monitor has it). from_config wraps those indicators in
+// needs_stats_access, so a role without it gets a logged, counted error instead of a blind "go".
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -39,6 +40,10 @@ using std::chrono::milliseconds;
 [[nodiscard]] std::unique_ptr<Indicator> make_sql_check(std::string sql, milliseconds timeout);
 // Stop while the file exists.
 [[nodiscard]] std::unique_ptr<Indicator> make_flag_file(std::filesystem::path path);
+
+// Fails (never says go) unless the role may read other sessions' statistics in `view`; otherwise
+// asks `inner`.
+[[nodiscard]] std::unique_ptr<Indicator> needs_stats_access(std::unique_ptr<Indicator> inner, std::string view);
 
 // Whose answer a cached indicator may reuse: any batch's (cluster-wide signals) or only one
 // for the same target table.
