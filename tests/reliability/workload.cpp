@@ -150,9 +150,10 @@ bool Serve::alive(Tally& tally) {
   return false;
 }
 
-void Serve::kill9(Tally& tally) {
+void Serve::kill9(Tally& tally, const std::function<void()>& right_after) {
   if (!alive(tally)) return;
   process_->signal(SIGKILL);
+  if (right_after) right_after();
   process_->wait_for_exit(std::chrono::seconds(10));
   judged_ = true;
   if (has_sanitizer_report(err())) crashed(tally, "printed a sanitizer report before it was killed");

@@ -85,7 +85,8 @@ class Serve {
   // Still running? If it ended on its own, counts a crash.
   bool alive(Tally& tally);
   // kill -9, as a fault the scenario injects; a process that was already gone is a crash.
-  void kill9(Tally& tally);
+  // `right_after` runs once the signal is sent, before the process is reaped.
+  void kill9(Tally& tally, const std::function<void()>& right_after = {});
   // SIGTERM and wait for exit 0.
   void stop(Tally& tally, std::chrono::milliseconds deadline = std::chrono::seconds(20));
 
