@@ -6,8 +6,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "bbm/backoff.hpp"
 #include "bbm/runner.hpp"
@@ -43,6 +45,9 @@ class Worker {
 
  private:
   boost::asio::awaitable<PassOutcome> pass();
+  // Steps through the candidates until one does something; nullopt when none did.
+  boost::asio::awaitable<std::optional<PassOutcome>> step_each(db::Connection& conn,
+                                                              const std::vector<Migration>& candidates);
   boost::asio::awaitable<void> sleep(std::chrono::milliseconds delay);
   double random01();
 
@@ -55,6 +60,9 @@ class Worker {
   boost::asio::steady_timer timer_;
   std::mt19937_64 rng_;
   db::Connection* in_flight_ = nullptr;
+  // The migration whose job just finished, stepped again without listing (see pass()).
+  std::optional<Migration> last_worked_;
+  std::chrono::steady_clock::time_point listed_at_;
   bool stopping_ = false;
 };
 

@@ -1,7 +1,9 @@
 // bbmd_bench: runs the scenarios in order and prints each figure as it is measured.
 // --quick: small sizes for CI (keeps the program working; a missed target does not fail it).
+// --only N: runs scenario N alone (for profiling one figure; 7 needs 1 and runs with it).
 // Exit 1 on an error (a migration that did not finish, a row changed twice) and, in the full
 // mode, on a missed target; 2 on a usage error.
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <iostream>
@@ -14,7 +16,10 @@ namespace {
 using bbmd::bench::Options;
 using bbmd::bench::Report;
 
+int only = 0;  // 0: every scenario
+
 void run_scenario(const std::string& name, Report& report, const std::function<void()>& body) {
+  if (only != 0 && name.rfind(std::to_string(only) + ".", 0) != 0 && !(only == 1 && name[0] == '7')) return;
   std::cout << "\n== " << name << std::endl;
   try {
     body();
@@ -31,8 +36,10 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--quick") {
       options.quick = true;
+    } else if (arg == "--only" && i + 1 < argc && std::atoi(argv[i + 1]) >= 1 && std::atoi(argv[i + 1]) <= 6) {
+      only = std::atoi(argv[++i]);
     } else {
-      std::cerr << "usage: " << argv[0] << " [--quick]\n";
+      std::cerr << "usage: " << argv[0] << " [--quick] [--only 1..6]\n";
       return 2;
     }
   }
