@@ -79,6 +79,22 @@ void check_choice(const KeyInfo& key, const Config& config, const Origins& origi
                     "\"");
 }
 
+// A URI or conninfo string pasted into one of these keys would carry its password into the
+// server's and libpq's error messages ("database ... does not exist") and into bbmd's own logs,
+// which print host, user and dbname. Neither form belongs in a single part, so it is refused
+// without quoting it.
+void check_not_connection_string(const Config& config, const Origins& origins, const std::string& label) {
+  for (const std::string_view path : {"database.host", "database.user", "database.dbname"}) {
+    const KeyInfo* key = find_key(path);
+    const auto* value = std::get<const std::string*>(key->read(config));
+    if (value->find("://") == std::string::npos && value->find('=') == std::string::npos) continue;
+    throw ConfigError(label + ": " + where(origins, path) +
+                      ": looks like a connection string (the value is not shown: it may hold a password); give "
+                      "its parts as database.host, database.port, database.user, database.password and "
+                      "database.dbname");
+  }
+}
+
 // Checked here rather than when serve binds, so that every command rejects it naming the key.
 void check_listen_address(const Config& config, const Origins& origins, const std::string& label) {
   const auto& addr = config.http_debug.addr;
@@ -116,6 +132,7 @@ void validate(const Config& config, const Origins& origins, const std::string& l
     check_range(key, config, origins, label);
     check_choice(key, config, origins, label);
   }
+  check_not_connection_string(config, origins, label);
   check_cross_keys(config, origins, label);
   check_listen_address(config, origins, label);
 }
