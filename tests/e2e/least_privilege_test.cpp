@@ -253,3 +253,24 @@ TEST_CASE("without pg_monitor the statistics checks log and count a named error 
   serve->signal(SIGTERM);
   CHECK(serve->wait_for_exit(10s) == 0);
 }
+
+TEST_CASE("without the grants on bbmd's own tables serve keeps running and names the table it may not read",
+          "[e2e][privilege]") {
+  DocumentedSetup s;
+  INFO(s.up.out << s.up.err);
+  REQUIRE(s.up.exit_code == 0);
+  // The superuser step only: the owner never ran its GRANTs.
+  ConfigFile cfg(login_as(s.db, s.runtime(), kRuntimePassword));
+  auto serve = bbmd::e2e::start_serve(cfg);
+  REQUIRE(serve->wait_for_log("\"msg\":\"pending migration check failed\"", 10s));
+  REQUIRE(serve->wait_for_log("\"msg\":\"worker pass failed\"", 10s));
+  const auto passes = log_lines(serve->err(), kWorker, "worker pass failed");
+  CHECK(passes.front()["error"] == "ERROR:  permission denied for table batched_background_migrations");
+  const auto pending = log_lines(serve->err(), "bbmd.migrate", "pending migration check failed");
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0]["error"] == "ERROR:  permission denied for table schema_migrations");
+  CHECK(serve->running());
+  CHECK(s.db.rows("SELECT count(*) FILTER (WHERE changes = 0) FROM items") == Rows{{"1000"}});
+  serve->signal(SIGTERM);
+  CHECK(serve->wait_for_exit(10s) == 0);
+}
