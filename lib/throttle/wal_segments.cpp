@@ -20,8 +20,13 @@ std::optional<std::int64_t> hex_field(std::string_view s) {
   return v;
 }
 
+// PostgreSQL allows powers of two from 1 MB to 1 GB (initdb --wal-segsize). Smaller sizes would
+// also overflow the segment number (a log id of 2^32 - 1 times 2^32 / size).
+constexpr std::int64_t kMinSegmentSize = 1LL << 20;
+constexpr std::int64_t kMaxSegmentSize = 1LL << 30;
+
 bool valid_segment_size(std::int64_t size) {
-  return size > 0 && (size & (size - 1)) == 0 && size <= kBytesPerLogId;
+  return size >= kMinSegmentSize && size <= kMaxSegmentSize && (size & (size - 1)) == 0;
 }
 
 }  // namespace

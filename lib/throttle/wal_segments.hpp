@@ -8,8 +8,8 @@ namespace bbmd::throttle {
 
 // The segment number of a WAL file name ("000000010000000A000000FF", optionally followed by
 // ".partial" or ".<offset>.backup"), as PostgreSQL's XLogFromFileName computes it; nullopt for
-// names that are not a segment (timeline ".history" files) or a segment size that is not a
-// power of two dividing 4 GiB.
+// names that are not a segment (timeline ".history" files) or a segment size PostgreSQL does
+// not allow (a power of two from 1 MB to 1 GB).
 [[nodiscard]] std::optional<std::int64_t> segment_of_walfile(std::string_view name, std::int64_t segment_size);
 
 // What pg_stat_archiver and the current WAL position tell about archiving.
