@@ -56,6 +56,10 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 std::string unknown_key_text(const std::string& path) {
   std::string text = "unknown key " + path;
   for (const auto& k : keys()) {
+    // Lengths further apart than the distance allowed cannot match: skipping them keeps a huge
+    // mistyped key from costing its length times every key's length.
+    const auto longer = std::max(path.size(), k.path.size());
+    if (longer - std::min(path.size(), k.path.size()) > 2) continue;
     if (edit_distance(path, k.path) <= 2) return text + " (did you mean " + std::string(k.path) + "?)";
   }
   return text;
@@ -121,9 +125,11 @@ class Walker {
 };
 
 YAML::Node parse_single_document(const std::string& yaml, const std::string& label) {
-  std::vector<YAML::Node> docs;
+  std::size_t documents = 0;
+  YAML::Node root;
   try {
-    docs = YAML::LoadAll(yaml);
+    documents = detail::count_documents(yaml);
+    if (documents == 1) root = YAML::Load(yaml);
   } catch (const YAML::Exception& e) {
     // yaml-cpp's messages are fixed phrases, never the document's text, so no secret can leak.
     const std::string at = e.mark.is_null() ? std::string()
@@ -131,16 +137,16 @@ YAML::Node parse_single_document(const std::string& yaml, const std::string& lab
                                                   std::to_string(e.mark.column + 1) + ": ";
     throw ConfigError(label + ": " + at + "invalid YAML: " + e.msg);
   }
-  if (docs.size() > 1) {
-    throw ConfigError(label + ": holds " + std::to_string(docs.size()) + " YAML documents; expected one");
+  if (documents > 1) {
+    throw ConfigError(label + ": holds " + std::to_string(documents) + " YAML documents; expected one");
   }
-  if (docs.empty() || docs.front().IsNull()) {
+  if (documents == 0 || root.IsNull()) {
     throw ConfigError(label + ": is empty; expected a YAML mapping of settings (write {} to keep every default)");
   }
-  if (!docs.front().IsMap()) {
-    throw ConfigError(label + ": the top level must be a mapping of settings, found " + kind_of(docs.front()));
+  if (!root.IsMap()) {
+    throw ConfigError(label + ": the top level must be a mapping of settings, found " + kind_of(root));
   }
-  return docs.front();
+  return root;
 }
 
 void resolve_paths(Config& config, const std::filesystem::path& base_dir) {
