@@ -77,6 +77,9 @@ void set_from_text(const KeyInfo& key, Config& config, std::string_view text) {
         } else if constexpr (std::is_same_v<F, Duration>) {
           *field = parse_duration_value(key, text);
         } else {
+          // libpq, file paths and the SQL check take C strings: a NUL byte (YAML "\0") would
+          // silently cut the value, e.g. connect with a different password than configured.
+          if (text.find('\0') != std::string_view::npos) throw std::invalid_argument("must not contain a NUL byte");
           *field = std::string(text);
         }
       },
