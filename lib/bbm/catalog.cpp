@@ -80,18 +80,6 @@ std::optional<BatchingStrategy> parse_strategy(const std::optional<std::string>&
 
 }  // namespace
 
-std::optional<QualifiedName> split_qualified(const std::string& text) {
-  const auto dot = text.find('.');
-  if (dot == std::string::npos) {
-    if (text.empty()) return std::nullopt;
-    return QualifiedName{"public", text};
-  }
-  if (text.find('.', dot + 1) != std::string::npos) return std::nullopt;
-  QualifiedName q{text.substr(0, dot), text.substr(dot + 1)};
-  if (q.schema.empty() || q.name.empty()) return std::nullopt;
-  return q;
-}
-
 boost::asio::awaitable<std::optional<std::uint32_t>> find_table(db::Connection& conn, const QualifiedName& table) {
   if (longer_than_identifier(table.schema) || longer_than_identifier(table.name)) co_return std::nullopt;
   auto r = co_await conn.query("bbm_catalog_table", kFindTable, table.schema, table.name);

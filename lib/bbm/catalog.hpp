@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bbm/migration.hpp"
+#include "bbm/qualified_name.hpp"
 #include "bbm/verdict.hpp"
 
 namespace bbmd::db {
@@ -14,13 +15,6 @@ class Connection;
 }
 
 namespace bbmd::bbm {
-
-struct QualifiedName {
-  std::string schema;
-  std::string name;
-};
-// "schema.table" or "table" (public); nullopt for empty parts or more than one dot.
-[[nodiscard]] std::optional<QualifiedName> split_qualified(const std::string& text);
 
 struct ColumnInfo {
   std::int16_t attnum = 0;
