@@ -20,6 +20,8 @@ test_packages=(
   prometheus                                 # [ops] tests: promtool and a real Prometheus scraping bbmd
   chromium                                   # [ops] tests: the status page in headless Chromium
   systemd                                    # [ops] tests: systemd-analyze verify/security
+  clang libclang-rt-14-dev                   # deploy/fuzz.sh: clang 14 and its libFuzzer/ASan/UBSan runtimes
+  llvm-14                                    # deploy/fuzz.sh: llvm-symbolizer, for readable crash reports
 )
 
 # What the bbmd binary needs at run time (deploy/docker/Dockerfile's final stage); a test checks
