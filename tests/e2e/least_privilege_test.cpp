@@ -108,6 +108,10 @@ struct DocumentedSetup {
   }
   [[nodiscard]] std::string runtime() const { return role_name(db, "bbmd_runtime"); }
   [[nodiscard]] std::string owner() const { return role_name(db, "bbmd_owner"); }
+  void require_applied() const {
+    INFO(up.out << up.err);
+    REQUIRE(up.exit_code == 0);
+  }
   // Runs the README's second step in the owner's name.
   void grant_as_owner() { db.exec("SET ROLE " + owner() + ";\n" + owner_grants + "RESET ROLE;"); }
 
@@ -130,8 +134,7 @@ void check_items_migrated_once(TestDatabase& db) {
 TEST_CASE("the documented roles migrate every row once; an ungranted table is held untouched until granted",
           "[e2e][privilege]") {
   DocumentedSetup s;
-  INFO(s.up.out << s.up.err);
-  REQUIRE(s.up.exit_code == 0);
+  s.require_applied();
   auto& db = s.db;
   // The owner owns bbmd's tables and the application's.
   CHECK(db.rows("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename") ==
@@ -210,12 +213,13 @@ TEST_CASE("the documented roles migrate every row once; an ungranted table is he
 TEST_CASE("without pg_monitor the statistics checks log and count a named error instead of a blind go",
           "[e2e][privilege]") {
   DocumentedSetup s;
-  INFO(s.up.out << s.up.err);
-  REQUIRE(s.up.exit_code == 0);
+  s.require_applied();
   s.grant_as_owner();
   s.db.exec("REVOKE pg_monitor FROM " + s.runtime());
 
-  ConfigFile cfg(login_as(s.db, s.runtime(), kRuntimePassword));
+  // The WAL rate check (off by default) on too, to show it needs no grant either.
+  ConfigFile cfg(login_as(s.db, s.runtime(), kRuntimePassword),
+                 {{"database.backgroundmigrations.throttle.walrate.enabled", "true"}});
   cfg.dir().write("functions/touch.sql", bbmd::e2e::touch_sql());
   auto serve = bbmd::e2e::start_serve(cfg);
   const auto port = bbmd::test::debug_port(serve->err());
@@ -249,6 +253,7 @@ TEST_CASE("without pg_monitor the statistics checks log and count a named error 
   // The checks every role may read still answer.
   CHECK(errors.count("wal_archive_backlog") == 0);
   CHECK(errors.count("replication_slot_retention") == 0);
+  CHECK(errors.count("wal_rate") == 0);
 
   serve->signal(SIGTERM);
   CHECK(serve->wait_for_exit(10s) == 0);
@@ -257,8 +262,7 @@ TEST_CASE("without pg_monitor the statistics checks log and count a named error 
 TEST_CASE("without the grants on bbmd's own tables serve keeps running and names the table it may not read",
           "[e2e][privilege]") {
   DocumentedSetup s;
-  INFO(s.up.out << s.up.err);
-  REQUIRE(s.up.exit_code == 0);
+  s.require_applied();
   // The superuser step only: the owner never ran its GRANTs.
   ConfigFile cfg(login_as(s.db, s.runtime(), kRuntimePassword));
   auto serve = bbmd::e2e::start_serve(cfg);
