@@ -111,8 +111,8 @@ boost::asio::awaitable<StepResult> Runner::settle_verdict(db::Connection& conn, 
   co_return StepResult::of(StepResult::Kind::migration_failed, 0, v.reason);
 }
 
-// Asks the health indicators before leasing; a stop holds the migration for a backoff interval
-// that doubles while the signal lasts. Every decision is logged and counted with its reason.
+// Asks the health indicators before leasing; a stop holds the migration for the pause it names
+// (WAL-rate pacing) or else for a backoff interval that doubles while the signal lasts. Every decision is logged and counted with its reason.
 boost::asio::awaitable<std::optional<StepResult>> Runner::check_throttle(db::Connection& conn, const Migration& m,
                                                                           const Target& target) {
   if (!throttle_) co_return std::nullopt;
@@ -124,8 +124,7 @@ boost::asio::awaitable<std::optional<StepResult>> Runner::check_throttle(db::Con
     throttle_streak_.erase(m.id);
     co_return std::nullopt;
   }
-  const int streak = std::min(throttle_streak_[m.id]++, 20);
-  const std::chrono::milliseconds hold = std::min(options_.throttle_max, options_.throttle_initial * (std::int64_t{1} << streak));
+  const std::chrono::milliseconds hold = std::min(options_.throttle_max, stop->pause.count() > 0 ? stop->pause : backoff_hold(m.id));
   const auto verdict = Verdict::held(kHoldThrottled, stop->reason + ": " + stop->detail);
   co_await hold_migration(conn, m, verdict, hold);
   metrics_.held(labels(m), stop->reason, true);
@@ -135,7 +134,14 @@ boost::asio::awaitable<std::optional<StepResult>> Runner::check_throttle(db::Con
   f["detail"] = stop->detail;
   f["hold_s"] = hold.count() / 1000.0;
   logger_.warn("background migration throttled", f);
-  co_return StepResult::of(StepResult::Kind::held, 0, verdict.reason);
+  auto held = StepResult::of(StepResult::Kind::held, 0, verdict.reason);
+  if (stop->pause.count() > 0) held.retry_after = hold;
+  co_return held;
+}
+
+std::chrono::milliseconds Runner::backoff_hold(std::int64_t migration_id) {
+  const int streak = std::min(throttle_streak_[migration_id]++, 20);
+  return options_.throttle_initial * (std::int64_t{1} << streak);
 }
 
 boost::asio::awaitable<void> Runner::note_first_job(db::Connection& conn, const Migration& m, const Target& target) {

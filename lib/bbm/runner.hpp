@@ -51,8 +51,9 @@ struct StepResult {
   } kind = Kind::gone;
   std::int64_t rows = 0;
   std::string reason;  // for held / migration_failed / job_failed
+  std::chrono::milliseconds retry_after{0};  // held for a known pause (WAL-rate pacing): this long
   static StepResult of(Kind kind, std::int64_t rows = 0, std::string reason = {}) {
-    return StepResult{kind, rows, std::move(reason)};
+    return StepResult{kind, rows, std::move(reason), {}};
   }
   [[nodiscard]] bool ran_job() const noexcept {
     return kind == Kind::job_finished || kind == Kind::job_failed || kind == Kind::job_abandoned;
@@ -79,6 +80,7 @@ class Runner {
   boost::asio::awaitable<StepResult> settle_verdict(db::Connection& conn, const Migration& m, const Verdict& v);
   boost::asio::awaitable<std::optional<StepResult>> check_throttle(db::Connection& conn, const Migration& m,
                                                                    const Target& target);
+  std::chrono::milliseconds backoff_hold(std::int64_t migration_id);
   boost::asio::awaitable<void> after_timeout(db::Connection& conn, const Migration& m, const Job& job,
                                              log::Fields& fields);
   boost::asio::awaitable<StepResult> run_job(db::Connection& conn, const Migration& m, const Target& target,

@@ -1,6 +1,7 @@
 // The serve-mode worker loop (see worker.hpp).
 #include "bbm/worker.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -85,7 +86,8 @@ boost::asio::awaitable<void> Worker::run() {
     const auto outcome = co_await pass();
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
     metrics_.run_finished(outcome == PassOutcome::worked, took.count() / 1000.0);
-    const auto delay = backoff_.next(outcome, took, random01());
+    auto delay = backoff_.next(outcome, took, random01());
+    if (outcome == PassOutcome::idle && paced_for_) delay = *paced_for_;
     if (delay.count() > 0) {
       metrics_.slept(sleep_reason(outcome), delay.count() / 1000.0);
       runner_.logger().debug("worker sleeping", {{log::kReason, sleep_reason(outcome)}, {"sleep_s", delay.count() / 1000.0}});
@@ -96,6 +98,7 @@ boost::asio::awaitable<void> Worker::run() {
 }
 
 boost::asio::awaitable<PassOutcome> Worker::pass() {
+  paced_for_.reset();
   try {
     auto conn = co_await pool_->acquire();
     if (last_worked_ && Clock::now() - listed_at_ < kListingReuse) {
@@ -125,6 +128,7 @@ boost::asio::awaitable<std::optional<PassOutcome>> Worker::step_each(db::Connect
     in_flight_ = nullptr;
     // Reused only as listed after its first job: with its tuple estimate stored and no hold to clear.
     if (result.kind == StepResult::Kind::job_finished && m.total_tuple_count && !m.hold_code) last_worked_ = m;
+    if (result.retry_after.count() > 0) paced_for_ = std::min(paced_for_.value_or(result.retry_after), result.retry_after);
     const auto outcome = outcome_of(result);
     if (outcome != PassOutcome::idle) co_return outcome;
   }

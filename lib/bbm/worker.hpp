@@ -63,6 +63,9 @@ class Worker {
   // The migration whose job just finished, stepped again without listing (see pass()).
   std::optional<Migration> last_worked_;
   std::chrono::steady_clock::time_point listed_at_;
+  // The shortest known pause of a migration held in the last pass (WAL-rate pacing): an idle
+  // worker sleeps exactly that long, so the paced rate is not diluted by backoff overshoot.
+  std::optional<std::chrono::milliseconds> paced_for_;
   bool stopping_ = false;
 };
 

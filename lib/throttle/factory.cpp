@@ -31,8 +31,9 @@ Throttle Throttle::from_config(const config::Config& cfg, metrics::Metrics& metr
     list.push_back(cache(needs_stats_access(make_oldest_transaction(t.oldesttransaction.maxage), "pg_stat_activity"),
                          CacheScope::cluster));
   }
-  // Keeps its own sample window (>= checkinterval), which already bounds its queries.
-  if (t.walrate.enabled) list.push_back(make_wal_rate(t.walrate.maxbytespersecond, ttl));
+  // Not cached: it must see each batch's WAL before the next batch (one cheap query per batch),
+  // and answers from memory while a pause is owed.
+  if (t.walrate.enabled) list.push_back(make_wal_rate(t.walrate.maxbytespersecond));
   if (!t.query.empty()) list.push_back(cache(make_sql_check(t.query, t.querytimeout), CacheScope::cluster));
   if (t.autovacuum.enabled) {
     list.push_back(cache(needs_stats_access(make_autovacuum(), "pg_stat_progress_vacuum"), CacheScope::table));

@@ -3,6 +3,7 @@
 // checks) that can ask the worker to stop before its next batch. Each indicator is small, has
 // its own config block, and answers at a bounded cost.
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,6 +29,9 @@ struct Context {
 struct Stop {
   std::string reason;  // e.g. "replication_lag"
   std::string detail;  // e.g. "standby walreceiver lags 12.4s (limit 5s)"
+  // When the indicator knows when the signal clears (the WAL-rate pacing): hold exactly that
+  // long instead of the doubling backoff. Zero: unknown.
+  std::chrono::milliseconds pause{0};
 };
 
 class Indicator {

@@ -23,9 +23,9 @@ using std::chrono::milliseconds;
 
 // Stop while more than `max_segments` completed WAL segments wait for archive_command.
 [[nodiscard]] std::unique_ptr<Indicator> make_wal_archive(std::int64_t max_segments);
-// Stop while WAL is written faster than the ceiling, measured over at least `window`.
-[[nodiscard]] std::unique_ptr<Indicator> make_wal_rate(double max_bytes_per_second, milliseconds window,
-                                                       Now now = Clock::now);
+// Paces batches so that the WAL written stays at the ceiling: after a batch, stops for as long
+// as its WAL takes at that rate (Stop::pause). Not cached: it keeps its own state.
+[[nodiscard]] std::unique_ptr<Indicator> make_wal_rate(double max_bytes_per_second, Now now = Clock::now);
 // Stop while any standby's replay_lag exceeds `max_lag` or its unreplayed WAL exceeds `max_bytes`.
 [[nodiscard]] std::unique_ptr<Indicator> make_replication_lag(milliseconds max_lag, double max_bytes);
 // Stop while a replication slot holds back more than `max_bytes` of WAL.

@@ -1,5 +1,4 @@
-// Indicator: WAL generation rate in bytes/s, from pg_stat_wal.wal_bytes deltas between checks.
-#include <algorithm>
+// Indicator: the WAL-rate ceiling, paced with a token bucket on the server's WAL position.
 #include <string>
 #include <utility>
 
@@ -7,66 +6,55 @@
 #include "throttle/indicators.hpp"
 #include "throttle/reasons.hpp"
 #include "throttle/units.hpp"
+#include "throttle/wal_rate_pacer.hpp"
 
 namespace bbmd::throttle {
 namespace {
 
-constexpr const char* kSql = "SELECT wal_bytes::float8 AS wal_bytes FROM pg_stat_wal";
-
-// Backends publish their WAL counters to pg_stat_wal at most once a second (PGSTAT_MIN_INTERVAL
-// in pgstat.c), so a rate over a shorter window is mostly flush jitter. Two intervals keep one
-// late flush from more than halving or doubling the figure.
-constexpr milliseconds kMinWindow{2000};
+// The insert position moves the moment a backend writes WAL; pg_stat_wal's counters are
+// published at most once a second, which let a fast worker run a second or more past the
+// ceiling before the check could see it. Readable by any role.
+constexpr const char* kSql = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::float8 AS wal_bytes";
 
 class WalRate final : public Indicator {
  public:
-  WalRate(double max_bytes_per_second, milliseconds window, Now now)
-      : max_(max_bytes_per_second), window_(std::max(window, kMinWindow)), now_(std::move(now)) {}
+  WalRate(double max_bytes_per_second, Now now) : max_(max_bytes_per_second), pacer_(max_bytes_per_second), now_(std::move(now)) {}
 
   [[nodiscard]] std::string_view name() const override { return reasons::kWalRate; }
 
-  // The first check only records a sample. Until the window has passed the previous verdict
-  // stands, so frequent checks cost no round trip and the rate is always taken over >= window.
+  // While a pause is owed, answers from memory with the time left. Otherwise one cheap round
+  // trip charges what was written since the last check (by anyone: the ceiling is cluster-wide),
+  // so the batch just finished is paid for before the next one starts.
   boost::asio::awaitable<std::optional<Stop>> check(db::Connection& conn, const Context&) override {
-    if (has_sample_ && now_() - sampled_at_ < window_) co_return verdict_;
+    if (const auto owed = pacer_.pause_at(now_()); owed.count() > 0) co_return stop(owed);
     const auto r = co_await conn.query("throttle_wal_rate", kSql);
-    const double bytes = r.get_double(0, "wal_bytes");
-    const auto at = now_();
-    const bool had_sample = has_sample_;
-    const double prev = bytes_;
-    const double seconds = std::chrono::duration<double>(at - sampled_at_).count();
-    bytes_ = bytes;
-    sampled_at_ = at;
-    has_sample_ = true;
-    // A counter that went down was reset (pg_stat_reset_shared('wal')): start over.
-    if (!had_sample || bytes < prev || seconds <= 0) {
-      verdict_.reset();
-      co_return verdict_;
+    pacer_.observe(r.get_double(0, "wal_bytes"), now_());
+    const auto pause = pacer_.pause_at(now_());
+    if (pause.count() > 0) {
+      detail_ = "WAL written at " + bytes_text(*pacer_.last_rate()) + "/s over " +
+                seconds_text(pacer_.last_interval_seconds()) + " (limit " + bytes_text(max_) + "/s)";
+      co_return stop(pause);
     }
-    const double rate = (bytes - prev) / seconds;
-    if (rate > max_) {
-      verdict_ = Stop{std::string(name()), "WAL written at " + bytes_text(rate) + "/s over " + seconds_text(seconds) +
-                                               " (limit " + bytes_text(max_) + "/s)"};
-    } else {
-      verdict_.reset();
-    }
-    co_return verdict_;
+    co_return std::nullopt;
   }
 
  private:
+  [[nodiscard]] Stop stop(milliseconds pause) const {
+    Stop s{std::string(name()), detail_ + ", pausing " + seconds_text(static_cast<double>(pause.count()) / 1000.0)};
+    s.pause = pause;
+    return s;
+  }
+
   double max_;
-  milliseconds window_;
+  WalRatePacer pacer_;
   Now now_;
-  bool has_sample_ = false;
-  double bytes_ = 0;
-  Clock::time_point sampled_at_{};
-  std::optional<Stop> verdict_;
+  std::string detail_;
 };
 
 }  // namespace
 
-std::unique_ptr<Indicator> make_wal_rate(double max_bytes_per_second, milliseconds window, Now now) {
-  return std::make_unique<WalRate>(max_bytes_per_second, window, std::move(now));
+std::unique_ptr<Indicator> make_wal_rate(double max_bytes_per_second, Now now) {
+  return std::make_unique<WalRate>(max_bytes_per_second, std::move(now));
 }
 
 }  // namespace bbmd::throttle
