@@ -1,6 +1,9 @@
 // WAL indicators against real servers: the archive backlog with a failing archive_command and
-// 1 MB segments, and the WAL generation rate against a low and a high ceiling.
+// 1 MB segments, and the WAL generation rate against a low and a high ceiling and over a paced run.
 #include <catch2/catch.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <string>
 
 #include "support/async.hpp"
 #include "support/pg_cluster.hpp"
@@ -59,8 +62,8 @@ TEST_CASE("WAL rate: a low ceiling stops while writing, a high one does not", "[
 
   run_async([&](auto) -> asio::awaitable<void> {
     auto conn = co_await bbmd::test::connect_to(db.config());
-    auto low = bbmd::throttle::make_wal_rate(1024, 0ms);   // 1 KiB/s: any real writing exceeds it
-    auto high = bbmd::throttle::make_wal_rate(1e12, 0ms);  // 1 TB/s: nothing here reaches it
+    auto low = bbmd::throttle::make_wal_rate(1024);   // 1 KiB/s: any real writing exceeds it
+    auto high = bbmd::throttle::make_wal_rate(1e12);  // 1 TB/s: nothing here reaches it
     const bbmd::throttle::Context ctx;
     const auto low_first = co_await low->check(*conn, ctx);
     CHECK_FALSE(low_first);  // the first check only takes a sample
@@ -70,10 +73,52 @@ TEST_CASE("WAL rate: a low ceiling stops while writing, a high one does not", "[
     const auto answer = co_await poll_check(*low, *conn, ctx, true, 15s);
     REQUIRE(answer);
     CHECK(answer->reason == "wal_rate");
-    CHECK_THAT(answer->detail, Catch::Contains("/s over") && Catch::Contains("(limit 1.0 KiB/s)"));
-    // By now the high ceiling has seen the same writing over at least one full window.
+    CHECK_THAT(answer->detail, Catch::Contains("/s over") && Catch::Contains("(limit 1.0 KiB/s), pausing "));
+    CHECK(answer->pause > 0ms);
+    // The high ceiling has seen the same writing.
     const auto go_5 = co_await high->check(*conn, ctx);
     CHECK_FALSE(go_5);
   });
   CHECK(writer.batches() > 0);
+}
+
+TEST_CASE("WAL rate: batches paced by the check write at most the ceiling over a run", "[throttle][wal]") {
+  // A worker's loop against a 2 MB/s ceiling with batches of about 1.4 MB of WAL each (10,000
+  // rows): wait out each pause, then write a batch. Unpaced, this machine writes them many
+  // times faster. The run ends once the last batch's pause has passed, as the next job would.
+  constexpr double kCeiling = 2'000'000;
+  bbmd::test::TestDatabase db;
+  db.exec("CREATE TABLE w (id int, pad text)");
+  const auto start_lsn = db.scalar("SELECT pg_current_wal_insert_lsn()");
+  const auto start = std::chrono::steady_clock::now();
+  int batches = 0;
+  run_async([&](auto) -> asio::awaitable<void> {
+    auto conn = co_await bbmd::test::connect_to(db.config());
+    auto pacer = bbmd::throttle::make_wal_rate(kCeiling);
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    const bbmd::throttle::Context ctx;
+    while (std::chrono::steady_clock::now() - start < 4s) {
+      const auto stop = co_await pacer->check(*conn, ctx);
+      if (stop) {
+        REQUIRE(stop->reason == "wal_rate");
+        timer.expires_after(stop->pause);
+        co_await timer.async_wait(asio::use_awaitable);
+        continue;
+      }
+      db.exec("INSERT INTO w SELECT g, repeat('w', 100) FROM generate_series(1, 10000) g");
+      ++batches;
+    }
+    for (;;) {
+      const auto last = co_await pacer->check(*conn, ctx);
+      if (!last) break;
+      timer.expires_after(last->pause);
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+  });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double bytes = std::stod(db.scalar("SELECT pg_current_wal_insert_lsn() - '" + start_lsn + "'::pg_lsn"));
+  INFO("batches " << batches << ", " << bytes << " bytes in " << seconds << " s");
+  CHECK(batches >= 3);
+  CHECK(bytes / seconds <= 1.05 * kCeiling);
+  CHECK(bytes / seconds >= 0.8 * kCeiling);
 }
