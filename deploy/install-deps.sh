@@ -22,6 +22,7 @@ test_packages=(
   systemd                                    # [ops] tests: systemd-analyze verify/security
   clang libclang-rt-14-dev                   # deploy/fuzz.sh: clang 14 and its libFuzzer/ASan/UBSan runtimes
   llvm-14                                    # deploy/fuzz.sh: llvm-symbolizer, for readable crash reports
+  iproute2                                   # reliability db_faults: a blackholing proxy in its own netns
 )
 
 # What the bbmd binary needs at run time (deploy/docker/Dockerfile's final stage); a test checks

@@ -1,4 +1,5 @@
 // Integration tests for lib/http: the real listener on a loopback port, driven by a blocking Beast client.
+#include <atomic>
 #include <catch2/catch.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -17,6 +18,7 @@
 
 #include "http/server.hpp"
 #include "metrics/metrics.hpp"
+#include "support/poll.hpp"
 
 namespace {
 
@@ -35,6 +37,13 @@ asio::awaitable<std::string> hung_probe() {
   asio::steady_timer forever(co_await asio::this_coro::executor, 1h);
   co_await forever.async_wait(asio::use_awaitable);
   co_return "";
+}
+// Hangs like hung_probe, after telling the test thread the request reached it.
+std::atomic<bool> probe_entered{false};
+asio::awaitable<std::string> signalling_hung_probe() {
+  probe_entered = true;
+  auto answer = co_await hung_probe();
+  co_return answer;
 }
 
 ServerOptions local_options() {
@@ -261,16 +270,29 @@ TEST_CASE("http: an idle client is dropped after the read timeout", "[http]") {
   CHECK(std::chrono::steady_clock::now() - start < 3s);
 }
 
-TEST_CASE("http: connections beyond the limit are closed", "[http]") {
+TEST_CASE("http: at the connection limit the longest-idle session makes room", "[http]") {
   auto options = local_options();
   options.max_connections = 1;
   Running srv(options);
   Client first(srv.port());
-  REQUIRE(first.request(bhttp::verb::get, "/healthz").result_int() == 200);  // first is now a session
+  REQUIRE(first.request(bhttp::verb::get, "/healthz").result_int() == 200);  // first now waits idle
   Client second(srv.port());
-  second.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-  CHECK(closed(second.read_error()));
-  CHECK(first.request(bhttp::verb::get, "/healthz").result_int() == 200);
+  CHECK(second.request(bhttp::verb::get, "/healthz").result_int() == 200);
+  CHECK(closed(first.read_error()));
+}
+
+TEST_CASE("http: connections beyond the limit are closed while every session is answering", "[http]") {
+  auto options = local_options();
+  options.max_connections = 1;
+  probe_entered = false;
+  Running srv(options, signalling_hung_probe);
+  Client busy(srv.port());
+  busy.send_raw("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");  // answering: the probe never returns
+  REQUIRE(bbmd::test::poll_until([] { return probe_entered.load(); }, 2s));
+  Client refused(srv.port());
+  refused.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(closed(refused.read_error()));
+  CHECK(srv.stop_and_wait(2s));
 }
 
 TEST_CASE("http: stop() ends the loop with clients still connected", "[http]") {
