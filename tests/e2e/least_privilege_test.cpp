@@ -131,7 +131,7 @@ void check_items_migrated_once(TestDatabase& db) {
 
 }  // namespace
 
-TEST_CASE("the documented roles migrate every row once; an ungranted table is held untouched until granted",
+TEST_CASE("the documented roles migrate every row once, and an ungranted table is held untouched until granted",
           "[e2e][privilege]") {
   DocumentedSetup s;
   s.require_applied();

@@ -190,8 +190,10 @@ TEST_CASE("container image: non-root, bbmd entrypoint, runtime packages cover th
   std::istringstream in(libs.output);
   // libc6 and libgcc/libstdc++ come with debian:12-slim itself.
   const std::set<std::string> base{"libc6", "libgcc-s1", "libstdc++6"};
+  // The CI build is sanitized (BBMD_SANITIZE); the image is built without, so these never ship.
+  const std::set<std::string> sanitizer_runtimes{"libasan.so.8", "libubsan.so.1"};
   for (std::string lib; std::getline(in, lib);) {
-    if (lib.empty()) continue;
+    if (lib.empty() || sanitizer_runtimes.contains(std::filesystem::path(lib).filename().string())) continue;
     auto owner = run_tool("dpkg -S " + quote(lib) + " 2>/dev/null || dpkg -S " +
                           quote(std::filesystem::canonical(lib).string()));
     const auto pkg = owner.output.substr(0, owner.output.find_first_of(":"));
