@@ -51,6 +51,14 @@ void log_notice(void*, const PGresult* res) {
              {{"severity", sev}, {"notice", trimmed(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))}});
 }
 
+// libpq's parameter array: the values' own strings, nullptr for SQL NULL. Valid while `params` is.
+std::vector<const char*> param_values(const Params& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p.value() ? p.value()->c_str() : nullptr);
+  return values;
+}
+
 }  // namespace
 
 struct Connection::Impl {
@@ -256,9 +264,7 @@ asio::awaitable<std::vector<PGresultPtr>> Connection::Impl::pipeline(const std::
   std::vector<bool> parsing(statements.size(), false);
   for (std::size_t i = 0; i < statements.size(); ++i) {
     const auto& s = statements[i];
-    std::vector<const char*> values;
-    values.reserve(s.params.size());
-    for (const auto& p : s.params) values.push_back(p.value() ? p.value()->c_str() : nullptr);
+    const auto values = param_values(s.params);
     bool sent_parse = false;
     const std::string* name = prepare(s, sent_parse);
     parsing[i] = sent_parse;
@@ -317,9 +323,7 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::connect(asio::any_io_ex
 }
 
 asio::awaitable<Result> Connection::query(std::string_view name, std::string_view sql, const Params& params) {
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p.value() ? p.value()->c_str() : nullptr);
+  const auto values = param_values(params);
   std::string sql_text(sql);
   // Named, not a temporary inside co_await: GCC 12 may destroy such temporaries twice.
   const std::function<int(PGconn*)> send = [&](PGconn* c) {
