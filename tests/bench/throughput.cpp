@@ -1,10 +1,13 @@
 // Scenarios 1, 2 and 7: backfill throughput and per-batch overhead of one bbmd worker against a
 // PL/pgSQL loop that runs the same UPDATE over the same ranges with a COMMIT per batch, each on a
 // fresh copy of the same table; and the time the reference worker's fixed pacing would take.
+// Scenario 2 also measures the pipelined client floor (client_floor.hpp) on a third copy.
 #include <cmath>
+#include <optional>
 #include <sstream>
 
 #include "bench/bench.hpp"
+#include "bench/client_floor.hpp"
 #include "bench/harness.hpp"
 #include "bench/metrics_text.hpp"
 
@@ -17,6 +20,7 @@ constexpr double kReferenceJobIntervalSeconds = 60;
 
 struct Comparison {
   double baseline_seconds = 0;
+  std::optional<double> floor_seconds;  // scenario 2 only
   double bbmd_seconds = 0;
   long long jobs = 0;
   double round_trips = 0;          // every statement bbmd sent while the migration ran
@@ -42,7 +46,7 @@ void expect_copied(test::TestDatabase& db, const std::string& table) {
   if (left != 0) throw BenchError(table + ": " + std::to_string(left) + " rows not copied");
 }
 
-Comparison compare(long long rows, int batch_size, std::chrono::seconds timeout) {
+Comparison compare(long long rows, int batch_size, std::chrono::seconds timeout, bool with_floor) {
   test::TestDatabase db;
   test::apply_bbmd_schema(db);
   make_source(db, "source", rows);
@@ -54,6 +58,12 @@ Comparison compare(long long rows, int batch_size, std::chrono::seconds timeout)
     db.exec("CALL copy_loop_t_baseline(" + std::to_string(rows) + ", " + std::to_string(batch_size) + ")");
   });
   expect_copied(db, "t_baseline");
+
+  if (with_floor) {
+    fresh_copy(db, "source", "t_floor");
+    out.floor_seconds = pipelined_client_seconds(db.conninfo(), "t_floor", rows, batch_size);
+    expect_copied(db, "t_floor");
+  }
 
   fresh_copy(db, "source", "t_bbmd");
   const auto id = queue(db, "t_bbmd", "copy_column", rows, batch_size);
@@ -76,7 +86,7 @@ double per_second(long long rows, double seconds) { return static_cast<double>(r
 BackfillResult backfill_throughput(const Options& options, Report& report) {
   const long long rows = options.quick ? 100'000 : 5'000'000;
   const int batch_size = 10'000;
-  const auto c = compare(rows, batch_size, std::chrono::seconds(options.quick ? 300 : 3600));
+  const auto c = compare(rows, batch_size, std::chrono::seconds(options.quick ? 300 : 3600), false);
   const double ratio = c.baseline_seconds / c.bbmd_seconds;
   report.add({"baseline backfill throughput (PL/pgSQL loop, batch 10000)", per_second(rows, c.baseline_seconds),
               "rows/s", std::nullopt, "", true});
@@ -87,11 +97,13 @@ BackfillResult backfill_throughput(const Options& options, Report& report) {
 
 void batch_overhead(const Options& options, Report& report) {
   const long long rows = options.quick ? 10'000 : 200'000;
-  const auto c = compare(rows, 100, std::chrono::seconds(options.quick ? 300 : 1800));
+  const auto c = compare(rows, 100, std::chrono::seconds(options.quick ? 300 : 1800), true);
   const double ratio = c.baseline_seconds / c.bbmd_seconds;
   const double jobs = static_cast<double>(std::max(c.jobs, 1LL));
   report.add({"baseline small batches (PL/pgSQL loop, batch 100)", per_second(rows, c.baseline_seconds), "rows/s",
               std::nullopt, "", true});
+  report.add({"client floor (the same UPDATEs pipelined by a libpq client, no lease or bookkeeping)",
+              per_second(rows, *c.floor_seconds), "rows/s", c.baseline_seconds / *c.floor_seconds, "", true});
   report.add({"small batches (" + std::to_string(rows) + " rows, batch 100, 1 worker)",
               per_second(rows, c.bbmd_seconds), "rows/s", ratio, ">= 0.8x", ratio >= 0.8});
   const double trips = c.round_trips / jobs;
