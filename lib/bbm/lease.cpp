@@ -81,12 +81,13 @@ constexpr const char* kMarkFailed =
 // cuts the next range after the highest key issued and inserts its job, unless the migration
 // stopped, the table or fleet is at its cap, or an expired job waits for takeover. Marks the
 // migration running on its first job. No row: the step-by-step lease decides what to do.
+// `next` is MATERIALIZED: inlined, the planner ran the range scan twice (filter and insert).
 // $1 migration, $2 min_value, $3 max_value, $4 batch size, $5 owner, $6 lease ms, $7 table oid,
 // $8 max jobs per table, $9 max running jobs (0: no cap).
 std::string cut_and_insert_sql(const Target& target) {
   return "WITH cursor AS (SELECT greatest(coalesce(max(max_value) + 1, $2::bigint), $2::bigint) AS lo "
          "FROM background_migration_jobs WHERE batched_background_migration_id = $1), "
-         "next AS (SELECT lo, (" + range_end_sql(target, "cursor.lo", "$3::bigint", "$4::int") + ") AS hi FROM cursor), "
+         "next AS MATERIALIZED (SELECT lo, (" + range_end_sql(target, "cursor.lo", "$3::bigint", "$4::int") + ") AS hi FROM cursor), "
          "job AS (INSERT INTO background_migration_jobs (batched_background_migration_id, min_value, max_value, status, "
          "attempts, lease_owner, lease_token, lease_expires_at, started_at, batch_size, table_oid) "
          "SELECT $1, lo, hi, 1, 1, $5, nextval('bbm_lease_token_seq'), now() + $6::bigint * interval '1 millisecond', "
