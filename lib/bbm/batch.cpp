@@ -83,9 +83,10 @@ boost::asio::awaitable<std::int64_t> start_and_work(db::Connection& conn, const 
   co_return rows;
 }
 
-// The bookkeeping and COMMIT go in a second round trip.
+// The bookkeeping, the `in_commit` statements and COMMIT go in a second round trip.
 boost::asio::awaitable<BatchOutcome> work_and_commit(db::Connection& conn, const Migration& m, const Target& target,
                                                      const Job& job, const BatchOptions& options,
+                                                     const std::vector<db::Statement>& in_commit,
                                                      Clock::time_point start) {
   BatchOutcome out;
   out.rows = co_await start_and_work(conn, m, target, job, options);
@@ -94,9 +95,11 @@ boost::asio::awaitable<BatchOutcome> work_and_commit(db::Connection& conn, const
   finish.push_back(db::Statement{kFinishJob, db::Params{job.id, job.lease_token, out.rows,
                                                         static_cast<std::int64_t>(out.seconds * 1000),
                                                         options.count_lock_waiters}});
+  finish.insert(finish.end(), in_commit.begin(), in_commit.end());
   finish.push_back(db::Statement{"COMMIT", {}});
-  const auto finished = co_await conn.pipeline("bbm_batch_finish_job", finish);
+  auto finished = co_await conn.pipeline("bbm_batch_finish_job", finish);
   out.lock_waiters = finished.front().get_int(0, "lock_waiters");
+  if (!in_commit.empty()) out.in_commit = std::move(finished[finished.size() - 2]);
   co_return out;
 }
 
@@ -109,12 +112,13 @@ bool is_lost_lease(const db::PipelineError& e) {
 // C++ cannot co_await inside a catch block, so the rollback follows it (the explicit BEGIN
 // leaves a failed transaction open).
 boost::asio::awaitable<BatchOutcome> run_batch(db::Connection& conn, const Migration& m, const Target& target,
-                                               const Job& job, const BatchOptions& options) {
+                                               const Job& job, const BatchOptions& options,
+                                               const std::vector<db::Statement>& in_commit) {
   const auto start = Clock::now();
   std::exception_ptr failure;
   bool lease_lost = false;
   try {
-    co_return co_await work_and_commit(conn, m, target, job, options, start);
+    co_return co_await work_and_commit(conn, m, target, job, options, in_commit, start);
   } catch (const db::PipelineError& e) {
     lease_lost = is_lost_lease(e);
     if (!lease_lost) failure = std::current_exception();
@@ -122,7 +126,12 @@ boost::asio::awaitable<BatchOutcome> run_batch(db::Connection& conn, const Migra
     failure = std::current_exception();
   }
   co_await db::roll_back(conn);
-  if (lease_lost) co_return BatchOutcome{BatchOutcome::Kind::lease_lost, 0, seconds_since(start)};
+  if (lease_lost) {
+    BatchOutcome lost;
+    lost.kind = BatchOutcome::Kind::lease_lost;
+    lost.seconds = seconds_since(start);
+    co_return lost;
+  }
   std::rethrow_exception(failure);
 }
 

@@ -5,12 +5,16 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "bbm/migration.hpp"
+#include "db/result.hpp"
 
 namespace bbmd::db {
 class Connection;
+struct Statement;
 }
 
 namespace bbmd::bbm {
@@ -29,11 +33,15 @@ struct BatchOutcome {
   std::int64_t rows = 0;
   double seconds = 0;
   std::int64_t lock_waiters = 0;  // sessions blocked by this batch's locks at commit time
+  std::optional<db::Result> in_commit;  // the last `in_commit` statement's result, if any ran
 };
 
 // Throws db::Error when the work fails; the transaction is then rolled back and nothing changed.
+// `in_commit`: statements to run after the bookkeeping, in the same transaction and round trip
+// (the chained lease); their failure fails the batch like any other.
 boost::asio::awaitable<BatchOutcome> run_batch(db::Connection& conn, const Migration& m, const Target& target,
-                                               const Job& job, const BatchOptions& options);
+                                               const Job& job, const BatchOptions& options,
+                                               const std::vector<db::Statement>& in_commit = {});
 
 // Records a failed attempt (in its own statement, after the rollback). Fenced like the commit.
 boost::asio::awaitable<void> record_job_failure(db::Connection& conn, const Job& job, FailureCode code,

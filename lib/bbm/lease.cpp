@@ -22,7 +22,7 @@ constexpr const char* kLockMigration =
     "WHERE id = $1 AND status IN (1, 4) FOR NO KEY UPDATE";
 
 constexpr const char* kExpiredJob =
-    "SELECT id, attempts FROM background_migration_jobs WHERE batched_background_migration_id = $1 "
+    "SELECT id, attempts, lease_owner IS NOT NULL AS vanished FROM background_migration_jobs WHERE batched_background_migration_id = $1 "
     "AND status = 1 AND (lease_expires_at IS NULL OR lease_expires_at < now()) "
     "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
 
@@ -77,33 +77,64 @@ constexpr const char* kMarkFailed =
     "last_error = $2 WHERE id = $1";
 
 // The common lease as one statement, run right after the migration row lock and the advisory
-// locks of the same implicit transaction (so its snapshot sees every job committed before them):
-// cuts the next range after the highest key issued and inserts its job, unless the migration
-// stopped, the table or fleet is at its cap, or an expired job waits for takeover. Marks the
-// migration running on its first job. No row: the step-by-step lease decides what to do.
+// locks of the same transaction (so its snapshot sees every job committed before them): cuts
+// the next range after the highest key issued and inserts its job, unless the migration
+// stopped, the table or fleet is at its cap, `condition` is false, or an expired job waits for
+// takeover. Marks the migration running on its first job. No row: no job was cut.
 // `next` is MATERIALIZED: inlined, the planner ran the range scan twice (filter and insert).
+// Times are statement_timestamp(), not now(): a chained lease runs at the end of a batch's
+// transaction, whose now() is when the batch began.
 // $1 migration, $2 min_value, $3 max_value, $4 batch size, $5 owner, $6 lease ms, $7 table oid,
 // $8 max jobs per table, $9 max running jobs (0: no cap).
-std::string cut_and_insert_sql(const Target& target) {
+std::string cut_and_insert_sql(const Target& target, std::string_view condition = "true") {
   return "WITH cursor AS (SELECT greatest(coalesce(max(max_value) + 1, $2::bigint), $2::bigint) AS lo "
          "FROM background_migration_jobs WHERE batched_background_migration_id = $1), "
-         "next AS MATERIALIZED (SELECT lo, (" + range_end_sql(target, "cursor.lo", "$3::bigint", "$4::int") + ") AS hi FROM cursor), "
+         "next AS MATERIALIZED (SELECT lo, (" + range_end_sql(target, "cursor.lo", "$3::bigint", "$4::int") +
+         ") AS hi FROM cursor), "
          "job AS (INSERT INTO background_migration_jobs (batched_background_migration_id, min_value, max_value, status, "
          "attempts, lease_owner, lease_token, lease_expires_at, started_at, batch_size, table_oid) "
-         "SELECT $1, lo, hi, 1, 1, $5, nextval('bbm_lease_token_seq'), now() + $6::bigint * interval '1 millisecond', "
-         "now(), $4::int, $7::bigint FROM next WHERE hi IS NOT NULL "
-         "AND EXISTS (SELECT 1 FROM batched_background_migrations WHERE id = $1 AND status IN (1, 4)) "
+         "SELECT $1, lo, hi, 1, 1, $5, nextval('bbm_lease_token_seq'), "
+         "statement_timestamp() + $6::bigint * interval '1 millisecond', "
+         "statement_timestamp(), $4::int, $7::bigint FROM next WHERE hi IS NOT NULL AND " + std::string(condition) +
+         " AND EXISTS (SELECT 1 FROM batched_background_migrations WHERE id = $1 AND status IN (1, 4)) "
          "AND (SELECT count(*) FROM background_migration_jobs WHERE table_oid = $7::bigint AND status = 1 "
-         "AND lease_expires_at > now()) < $8::int "
+         "AND lease_expires_at > statement_timestamp()) < $8::int "
          "AND ($9::int <= 0 OR (SELECT count(*) FROM background_migration_jobs WHERE status = 1 "
-         "AND lease_expires_at > now()) < $9::int) "
+         "AND lease_expires_at > statement_timestamp()) < $9::int) "
          "AND NOT EXISTS (SELECT 1 FROM background_migration_jobs WHERE batched_background_migration_id = $1 "
-         "AND status = 1 AND (lease_expires_at IS NULL OR lease_expires_at < now()))" +
+         "AND status = 1 AND (lease_expires_at IS NULL OR lease_expires_at < statement_timestamp()))" +
          std::string(kJobReturning) + "), "
-         "running AS (UPDATE batched_background_migrations SET status = 4, started_at = coalesce(started_at, now()), "
-         "updated_at = now() WHERE id = $1 AND status = 1 AND EXISTS (SELECT 1 FROM job) RETURNING 1) "
+         "running AS (UPDATE batched_background_migrations SET status = 4, "
+         "started_at = coalesce(started_at, statement_timestamp()), updated_at = statement_timestamp() "
+         "WHERE id = $1 AND status = 1 AND EXISTS (SELECT 1 FROM job) RETURNING 1) "
          "SELECT job.*, EXISTS (SELECT 1 FROM running) AS first_job FROM job";
 }
+
+db::Params cut_params(const Migration& m, const Target& target, std::int64_t batch_size,
+                      const LeaseOptions& options) {
+  return db::Params{m.id, m.min_value, m.max_value, batch_size, options.owner,
+                    static_cast<std::int64_t>(options.duration.count()), static_cast<std::int64_t>(target.table_oid),
+                    options.max_jobs_per_table, options.max_running_jobs};
+}
+
+std::int64_t table_lock_key(const Target& target) {
+  return (kTableLockSpace << 32) | static_cast<std::int64_t>(target.table_oid);
+}
+
+// The chained lease's locks, taken only if free at once (it runs inside a batch's transaction,
+// which must never wait on a lease): the migration row (SKIP LOCKED: no row, no chain), then
+// the table's and the fleet's lease locks. Its verdict goes to the cut in a transaction-local
+// setting, read by the next statement, whose snapshot is taken after the locks. The batch's
+// statement timeout is lifted for the rest of its transaction: a slow range scan must not undo
+// a batch that already succeeded. $1 migration, $2 table lock key, $3 max running jobs,
+// $4 fleet lock key.
+constexpr const char* kChainLocks =
+    "SELECT set_config('statement_timeout', '0', true), set_config('bbmd.chained_lease', "
+    "(CASE WHEN NOT pg_try_advisory_xact_lock($2) THEN false WHEN $3::int <= 0 THEN true "
+    "ELSE pg_try_advisory_xact_lock($4) END)::text, true) "
+    "FROM (SELECT 1 FROM batched_background_migrations WHERE id = $1 AND status IN (1, 4) "
+    "FOR NO KEY UPDATE SKIP LOCKED) AS locked";
+constexpr const char* kChainGranted = "current_setting('bbmd.chained_lease', true) = 'true'";
 
 constexpr const char* kRelease =
     "UPDATE background_migration_jobs SET attempts = greatest(attempts - 1, 0), lease_owner = NULL, "
@@ -134,7 +165,7 @@ boost::asio::awaitable<std::optional<Job>> relet(db::Connection& conn, std::int6
 // make concurrent leases on other migrations of the same table count one after the other.
 boost::asio::awaitable<bool> at_capacity(db::Connection& conn, const Target& target, const LeaseOptions& options) {
   const auto table_oid = static_cast<std::int64_t>(target.table_oid);
-  co_await conn.query("bbm_lease_lock_table", kLockKey, (kTableLockSpace << 32) | table_oid);
+  co_await conn.query("bbm_lease_lock_table", kLockKey, table_lock_key(target));
   auto on_table = co_await conn.query("bbm_lease_running_on_table", kRunningOnTable, table_oid);
   if (on_table.get_int(0, 0) >= options.max_jobs_per_table) co_return true;
   if (options.max_running_jobs <= 0) co_return false;
@@ -155,7 +186,7 @@ boost::asio::awaitable<std::optional<Job>> take_over_expired(db::Connection& con
       continue;
     }
     auto job = co_await relet(conn, id, target, options);
-    job->takeover = true;
+    job->takeover = r.get_bool(0, "vanished");  // a released lease has no owner
     co_return job;
   }
 }
@@ -203,16 +234,11 @@ boost::asio::awaitable<LeaseOutcome> settle(db::Connection& conn, const Migratio
 boost::asio::awaitable<std::optional<LeaseOutcome>> lease_in_one_trip(db::Connection& conn, const Migration& m,
                                                                       const Target& target, std::int64_t batch_size,
                                                                       const LeaseOptions& options) {
-  const auto table_oid = static_cast<std::int64_t>(target.table_oid);
   std::vector<db::Statement> statements;
   statements.push_back(db::Statement{kLockMigration, db::Params{m.id}});
-  statements.push_back(db::Statement{kLockKey, db::Params{(kTableLockSpace << 32) | table_oid}});
+  statements.push_back(db::Statement{kLockKey, db::Params{table_lock_key(target)}});
   if (options.max_running_jobs > 0) statements.push_back(db::Statement{kLockKey, db::Params{kFleetLockKey}});
-  statements.push_back(db::Statement{
-      cut_and_insert_sql(target),
-      db::Params{m.id, m.min_value, m.max_value, batch_size, options.owner,
-                 static_cast<std::int64_t>(options.duration.count()), table_oid, options.max_jobs_per_table,
-                 options.max_running_jobs}});
+  statements.push_back(db::Statement{cut_and_insert_sql(target), cut_params(m, target, batch_size, options)});
   const auto start = std::chrono::steady_clock::now();
   const auto results = co_await conn.pipeline("bbm_lease", statements);
   if (results.front().empty()) co_return LeaseOutcome{};  // paused, finished or failed meanwhile
@@ -261,6 +287,20 @@ boost::asio::awaitable<LeaseOutcome> lease_next_job(db::Connection& conn, const 
   auto quick = co_await lease_in_one_trip(conn, m, target, batch_size, options);
   if (quick) co_return std::move(*quick);
   co_return co_await lease_step_by_step(conn, m, target, batch_size, options);
+}
+
+std::vector<db::Statement> chained_lease(const Migration& m, const Target& target, std::int64_t batch_size,
+                                        const LeaseOptions& options) {
+  std::vector<db::Statement> statements;
+  statements.push_back(db::Statement{
+      kChainLocks, db::Params{m.id, table_lock_key(target), options.max_running_jobs, kFleetLockKey}});
+  statements.push_back(db::Statement{cut_and_insert_sql(target, kChainGranted), cut_params(m, target, batch_size, options)});
+  return statements;
+}
+
+std::optional<Job> chained_job(const db::Result& cut) {
+  if (cut.empty()) return std::nullopt;
+  return job_from(cut);
 }
 
 boost::asio::awaitable<void> release_lease(db::Connection& conn, const Job& job) {

@@ -7,11 +7,14 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bbm/migration.hpp"
 
 namespace bbmd::db {
 class Connection;
+class Result;
+struct Statement;
 }
 
 namespace bbmd::bbm {
@@ -44,7 +47,18 @@ struct LeaseOutcome {
 boost::asio::awaitable<LeaseOutcome> lease_next_job(db::Connection& conn, const Migration& m, const Target& target,
                                                     std::int64_t batch_size, const LeaseOptions& options);
 
-// Gives a lease back without counting the attempt (graceful shutdown): the job can be taken at once.
+// The next lease, chained to a batch: statements to run in the batch's transaction after its
+// bookkeeping and before its COMMIT, so that a worker going from job to job needs no lease
+// transaction of its own. They cut the next range as lease_next_job would, but only if the
+// migration row and the lease locks are free at once (a batch never waits on a lease), and
+// never take over, retry or settle: no job then means the next step leases as usual.
+std::vector<db::Statement> chained_lease(const Migration& m, const Target& target, std::int64_t batch_size,
+                                        const LeaseOptions& options);
+// The job the chained lease cut, from the result of its last statement; nullopt if none.
+std::optional<Job> chained_job(const db::Result& cut);
+
+// Gives a lease back without counting the attempt (graceful shutdown, or a chained lease the
+// worker will not run now): the job can be taken at once, and is not logged as a takeover.
 boost::asio::awaitable<void> release_lease(db::Connection& conn, const Job& job);
 
 }  // namespace bbmd::bbm

@@ -85,7 +85,35 @@ boost::asio::awaitable<StepResult> Runner::step(db::Connection& conn, const Migr
     logger_.warn("took over an expired lease", job_fields(m, lease.job));
   }
   if (lease.first_job || !m.total_tuple_count) co_await note_first_job(conn, m, target);
-  co_return co_await run_job(conn, m, target, lease.job);
+  co_return co_await run_jobs(conn, m, target, lease.job);
+}
+
+// Job after job on one migration: each batch's commit leases the next range (chained_lease), so
+// back-to-back jobs need no lease transaction of their own. The chain ends when no job was
+// chained, at shutdown, after chain_for, or when the throttle says stop (checked before every
+// job, as before every lease); a chained job that will not run now is released.
+boost::asio::awaitable<StepResult> Runner::run_jobs(db::Connection& conn, const Migration& m, const Target& target,
+                                                    Job job) {
+  const auto until = std::chrono::steady_clock::now() + options_.chain_for;
+  std::int64_t rows = 0;
+  for (;;) {
+    std::optional<Job> next;
+    const bool chain = !stopping_ && std::chrono::steady_clock::now() < until;
+    auto result = co_await run_job(conn, m, target, job, chain ? &next : nullptr);
+    rows += result.rows;
+    result.rows = rows;
+    if (!next) co_return result;
+    if (stopping_) {
+      co_await release_lease(conn, *next);
+      co_return result;
+    }
+    auto held = co_await check_throttle(conn, m, target);
+    if (held) {
+      co_await release_lease(conn, *next);
+      co_return *held;
+    }
+    job = *next;
+  }
 }
 
 boost::asio::awaitable<StepResult> Runner::settle_verdict(db::Connection& conn, const Migration& m,
@@ -159,16 +187,18 @@ boost::asio::awaitable<void> Runner::note_first_job(db::Connection& conn, const 
 }
 
 boost::asio::awaitable<StepResult> Runner::run_job(db::Connection& conn, const Migration& m, const Target& target,
-                                                   const Job& job) {
+                                                   const Job& job, std::optional<Job>* chained) {
   auto batch_options = options_.batch;
   batch_options.on_sub_batch = [this, &m](double s) { metrics_.sub_batch(labels(m), s); };
   auto fields = job_fields(m, job);
   std::string error;
   FailureCode code = FailureCode::unknown;
   bool connection_error = false;
+  std::vector<db::Statement> in_commit;
+  if (chained) in_commit = chained_lease(m, target, sizes_->next(m), options_.lease);
   const auto start = std::chrono::steady_clock::now();
   try {
-    const auto out = co_await run_batch(conn, m, target, job, batch_options);
+    const auto out = co_await run_batch(conn, m, target, job, batch_options, in_commit);
     fields[log::kDurationS] = out.seconds;
     if (out.kind == BatchOutcome::Kind::lease_lost) {
       metrics_.job_finished(labels(m), "lease_lost", out.seconds, job.batch_size, 0);
@@ -183,6 +213,7 @@ boost::asio::awaitable<StepResult> Runner::run_job(db::Connection& conn, const M
     last_lock_waiters_[m.id] = out.lock_waiters;
     fields[log::kRows] = out.rows;
     logger_.info("job finished", fields);
+    if (chained && out.in_commit) *chained = chained_job(*out.in_commit);
     co_return StepResult::of(StepResult::Kind::job_finished, out.rows);
   } catch (const db::Error& e) {
     error = e.what();

@@ -36,6 +36,9 @@ struct RunnerOptions {
   // A throttled migration is held for initial, doubling while the signal lasts, up to max.
   std::chrono::milliseconds throttle_initial{250};
   std::chrono::milliseconds throttle_max{10000};
+  // How long one step may go on from job to job through chained leases (0: one job per step).
+  // Bounded like the worker's listing reuse, so other migrations and edits are seen as often.
+  std::chrono::milliseconds chain_for{1000};
 };
 
 struct StepResult {
@@ -83,8 +86,11 @@ class Runner {
   std::chrono::milliseconds backoff_hold(std::int64_t migration_id);
   boost::asio::awaitable<void> after_timeout(db::Connection& conn, const Migration& m, const Job& job,
                                              log::Fields& fields);
+  boost::asio::awaitable<StepResult> run_jobs(db::Connection& conn, const Migration& m, const Target& target,
+                                              Job job);
+  // `chained`, if given, asks the batch's commit to lease the next job and receives it.
   boost::asio::awaitable<StepResult> run_job(db::Connection& conn, const Migration& m, const Target& target,
-                                             const Job& job);
+                                             const Job& job, std::optional<Job>* chained);
   boost::asio::awaitable<void> note_first_job(db::Connection& conn, const Migration& m, const Target& target);
 
   const WorkRegistry& registry_;

@@ -96,7 +96,8 @@ TEST_CASE("serve migrates a table to finished with job logs, metrics and health 
   INFO(metrics.body);
   const auto runs = metric_value(metrics.body, "registry_bbm_runs_total");
   REQUIRE(runs.has_value());
-  CHECK(*runs >= 10);
+  // A run goes from job to job through chained leases, so the 10 jobs may take a single run.
+  CHECK(*runs >= 1);
   const std::string labels = "migration_id=\"" + sid + "\",migration_name=\"" + name + "\"";
   CHECK(metric_value(metrics.body, "registry_bbm_job_duration_seconds_count{" + labels + ",outcome=\"finished\"}") ==
         10.0);

@@ -21,6 +21,9 @@ bbm::RunnerOptions runner_options(int max_attempts) {
   o.batch.statement_timeout = 10s;
   o.batch.lock_timeout = 2s;
   o.hold_interval = 60s;
+  // One job per step, so that tests see each job as a step; chained leases have their own tests
+  // (bbm_chained_lease_test.cpp), and the daemon's tests run with the default.
+  o.chain_for = 0ms;
   return o;
 }
 

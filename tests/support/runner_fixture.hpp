@@ -11,7 +11,7 @@
 
 namespace bbmd::test {
 
-// Fast, generous options: 30 s leases, 10 s statement timeout, 60 s holds.
+// Fast, generous options: 30 s leases, 10 s statement timeout, 60 s holds, one job per step.
 bbm::RunnerOptions runner_options(int max_attempts = 3);
 
 // Steps migration `id` until a step ends it (finished, failed, held, gone) or `max_steps`
