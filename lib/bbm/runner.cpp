@@ -74,7 +74,7 @@ boost::asio::awaitable<StepResult> Runner::step(db::Connection& conn, const Migr
       f[log::kErrorCode] = static_cast<int>(FailureCode::max_job_retry);
       f[log::kJobId] = lease.exhausted_job_id;
       logger_.error("background migration failed: a job ran out of attempts", f);
-      co_return StepResult::of(StepResult::Kind::migration_failed, 0,
+      co_return StepResult::of(StepResult::Kind::migration_failed,
                            "job " + std::to_string(lease.exhausted_job_id) + " failed after its last attempt");
     }
     case LeaseOutcome::Kind::leased:
@@ -95,13 +95,10 @@ boost::asio::awaitable<StepResult> Runner::step(db::Connection& conn, const Migr
 boost::asio::awaitable<StepResult> Runner::run_jobs(db::Connection& conn, const Migration& m, const Target& target,
                                                     Job job) {
   const auto until = std::chrono::steady_clock::now() + options_.chain_for;
-  std::int64_t rows = 0;
   for (;;) {
     std::optional<Job> next;
     const bool chain = !stopping_ && std::chrono::steady_clock::now() < until;
     auto result = co_await run_job(conn, m, target, job, chain ? &next : nullptr);
-    rows += result.rows;
-    result.rows = rows;
     if (!next) co_return result;
     if (stopping_) {
       co_await release_lease(conn, *next);
@@ -127,7 +124,7 @@ boost::asio::awaitable<StepResult> Runner::settle_verdict(db::Connection& conn, 
       f["hold_code"] = v.hold_code;
       logger_.warn("background migration held", f);
     }
-    co_return StepResult::of(StepResult::Kind::held, 0, v.reason);
+    co_return StepResult::of(StepResult::Kind::held, v.reason);
   }
   validator_.forget(m.id);
   const bool failed_now = co_await fail_migration(conn, m, v);
@@ -136,7 +133,7 @@ boost::asio::awaitable<StepResult> Runner::settle_verdict(db::Connection& conn, 
     f[log::kErrorCode] = static_cast<int>(v.code);
     logger_.error("background migration failed validation", f);
   }
-  co_return StepResult::of(StepResult::Kind::migration_failed, 0, v.reason);
+  co_return StepResult::of(StepResult::Kind::migration_failed, v.reason);
 }
 
 // Asks the health indicators before leasing; a stop holds the migration for the pause it names
@@ -162,7 +159,7 @@ boost::asio::awaitable<std::optional<StepResult>> Runner::check_throttle(db::Con
   f["detail"] = stop->detail;
   f["hold_s"] = hold.count() / 1000.0;
   logger_.warn("background migration throttled", f);
-  auto held = StepResult::of(StepResult::Kind::held, 0, verdict.reason);
+  auto held = StepResult::of(StepResult::Kind::held, verdict.reason);
   if (stop->pause.count() > 0) held.retry_after = hold;
   co_return held;
 }
@@ -214,7 +211,7 @@ boost::asio::awaitable<StepResult> Runner::run_job(db::Connection& conn, const M
     fields[log::kRows] = out.rows;
     logger_.info("job finished", fields);
     if (chained && out.in_commit) *chained = chained_job(*out.in_commit);
-    co_return StepResult::of(StepResult::Kind::job_finished, out.rows);
+    co_return StepResult::of(StepResult::Kind::job_finished);
   } catch (const db::Error& e) {
     error = e.what();
     code = code_for(e);
@@ -244,7 +241,7 @@ boost::asio::awaitable<StepResult> Runner::run_job(db::Connection& conn, const M
   fields[log::kErrorCode] = static_cast<int>(code);
   if (code == FailureCode::job_timeout) co_await after_timeout(conn, m, job, fields);
   logger_.error("job failed", fields);
-  co_return StepResult::of(StepResult::Kind::job_failed, 0, error);
+  co_return StepResult::of(StepResult::Kind::job_failed, error);
 }
 
 }  // namespace bbmd::bbm

@@ -52,11 +52,10 @@ struct StepResult {
     busy,  // other workers hold the remaining jobs
     gone,  // not active or running any more
   } kind = Kind::gone;
-  std::int64_t rows = 0;
   std::string reason;  // for held / migration_failed / job_failed
   std::chrono::milliseconds retry_after{0};  // held for a known pause (WAL-rate pacing): this long
-  static StepResult of(Kind kind, std::int64_t rows = 0, std::string reason = {}) {
-    return StepResult{kind, rows, std::move(reason), {}};
+  static StepResult of(Kind kind, std::string reason = {}) {
+    return StepResult{kind, std::move(reason), {}};
   }
   [[nodiscard]] bool ran_job() const noexcept {
     return kind == Kind::job_finished || kind == Kind::job_failed || kind == Kind::job_abandoned;
