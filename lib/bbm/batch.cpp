@@ -86,8 +86,7 @@ boost::asio::awaitable<std::int64_t> start_and_work(db::Connection& conn, const 
 // The bookkeeping, the `in_commit` statements and COMMIT go in a second round trip.
 boost::asio::awaitable<BatchOutcome> work_and_commit(db::Connection& conn, const Migration& m, const Target& target,
                                                      const Job& job, const BatchOptions& options,
-                                                     const std::vector<db::Statement>& in_commit,
-                                                     Clock::time_point start) {
+                                                     const InCommit& in_commit, Clock::time_point start) {
   BatchOutcome out;
   out.rows = co_await start_and_work(conn, m, target, job, options);
   out.seconds = seconds_since(start);
@@ -95,11 +94,12 @@ boost::asio::awaitable<BatchOutcome> work_and_commit(db::Connection& conn, const
   finish.push_back(db::Statement{kFinishJob, db::Params{job.id, job.lease_token, out.rows,
                                                         static_cast<std::int64_t>(out.seconds * 1000),
                                                         options.count_lock_waiters}});
-  finish.insert(finish.end(), in_commit.begin(), in_commit.end());
+  const auto extra = in_commit ? in_commit() : std::vector<db::Statement>{};
+  finish.insert(finish.end(), extra.begin(), extra.end());
   finish.push_back(db::Statement{"COMMIT", {}});
   auto finished = co_await conn.pipeline("bbm_batch_finish_job", finish);
   out.lock_waiters = finished.front().get_int(0, "lock_waiters");
-  if (!in_commit.empty()) out.in_commit = std::move(finished[finished.size() - 2]);
+  if (!extra.empty()) out.in_commit = std::move(finished[finished.size() - 2]);
   co_return out;
 }
 
@@ -113,7 +113,7 @@ bool is_lost_lease(const db::PipelineError& e) {
 // leaves a failed transaction open).
 boost::asio::awaitable<BatchOutcome> run_batch(db::Connection& conn, const Migration& m, const Target& target,
                                                const Job& job, const BatchOptions& options,
-                                               const std::vector<db::Statement>& in_commit) {
+                                               const InCommit& in_commit) {
   const auto start = Clock::now();
   std::exception_ptr failure;
   bool lease_lost = false;

@@ -36,12 +36,15 @@ struct BatchOutcome {
   std::optional<db::Result> in_commit;  // the last `in_commit` statement's result, if any ran
 };
 
+// Statements to run after a batch's bookkeeping, in the same transaction and round trip (the
+// chained lease). Built once the work is done, so they can use what was learned meanwhile.
+using InCommit = std::function<std::vector<db::Statement>()>;
+
 // Throws db::Error when the work fails; the transaction is then rolled back and nothing changed.
-// `in_commit`: statements to run after the bookkeeping, in the same transaction and round trip
-// (the chained lease); their failure fails the batch like any other.
+// The `in_commit` statements' failure fails the batch like any other.
 boost::asio::awaitable<BatchOutcome> run_batch(db::Connection& conn, const Migration& m, const Target& target,
                                                const Job& job, const BatchOptions& options,
-                                               const std::vector<db::Statement>& in_commit = {});
+                                               const InCommit& in_commit = {});
 
 // Records a failed attempt (in its own statement, after the rollback). Fenced like the commit.
 boost::asio::awaitable<void> record_job_failure(db::Connection& conn, const Job& job, FailureCode code,

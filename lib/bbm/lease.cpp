@@ -86,11 +86,11 @@ constexpr const char* kMarkFailed =
 // transaction, whose now() is when the batch began.
 // $1 migration, $2 min_value, $3 max_value, $4 batch size, $5 owner, $6 lease ms, $7 table oid,
 // $8 max jobs per table, $9 max running jobs (0: no cap).
-std::string cut_and_insert_sql(const Target& target, std::string_view condition = "true") {
+// `range_end` finds the range's end from cursor.lo.
+std::string cut_and_insert_sql(std::string_view range_end, std::string_view condition) {
   return "WITH cursor AS (SELECT greatest(coalesce(max(max_value) + 1, $2::bigint), $2::bigint) AS lo "
          "FROM background_migration_jobs WHERE batched_background_migration_id = $1), "
-         "next AS MATERIALIZED (SELECT lo, (" + range_end_sql(target, "cursor.lo", "$3::bigint", "$4::int") +
-         ") AS hi FROM cursor), "
+         "next AS MATERIALIZED (SELECT lo, (" + std::string(range_end) + ") AS hi FROM cursor), "
          "job AS (INSERT INTO background_migration_jobs (batched_background_migration_id, min_value, max_value, status, "
          "attempts, lease_owner, lease_token, lease_expires_at, started_at, batch_size, table_oid) "
          "SELECT $1, lo, hi, 1, 1, $5, nextval('bbm_lease_token_seq'), "
@@ -108,6 +108,11 @@ std::string cut_and_insert_sql(const Target& target, std::string_view condition 
          "started_at = coalesce(started_at, statement_timestamp()), updated_at = statement_timestamp() "
          "WHERE id = $1 AND status = 1 AND EXISTS (SELECT 1 FROM job) RETURNING 1) "
          "SELECT job.*, EXISTS (SELECT 1 FROM running) AS first_job FROM job";
+}
+
+// The range's end as the lease finds it: the first batch_size keys from the cursor, in key order.
+std::string scanned_range_end(const Target& target) {
+  return range_end_sql(target, "cursor.lo", "$3::bigint", "$4::int");
 }
 
 db::Params cut_params(const Migration& m, const Target& target, std::int64_t batch_size,
@@ -135,6 +140,14 @@ constexpr const char* kChainLocks =
     "FROM (SELECT 1 FROM batched_background_migrations WHERE id = $1 AND status IN (1, 4) "
     "FOR NO KEY UPDATE SKIP LOCKED) AS locked";
 constexpr const char* kChainGranted = "current_setting('bbmd.chained_lease', true) = 'true'";
+
+// The chained lease takes the lookahead's range end ($11) if the lookahead started where the
+// cursor stands ($10) and its end lies within the range; otherwise (NULLs: no lookahead) it
+// scans as any lease does. CASE runs the scan only when it is reached.
+std::string hinted_range_end(const Target& target) {
+  return "CASE WHEN cursor.lo = $10::bigint AND $11::bigint BETWEEN cursor.lo AND $3::bigint THEN $11::bigint "
+         "ELSE (" + scanned_range_end(target) + ") END";
+}
 
 constexpr const char* kRelease =
     "UPDATE background_migration_jobs SET attempts = greatest(attempts - 1, 0), lease_owner = NULL, "
@@ -238,7 +251,8 @@ boost::asio::awaitable<std::optional<LeaseOutcome>> lease_in_one_trip(db::Connec
   statements.push_back(db::Statement{kLockMigration, db::Params{m.id}});
   statements.push_back(db::Statement{kLockKey, db::Params{table_lock_key(target)}});
   if (options.max_running_jobs > 0) statements.push_back(db::Statement{kLockKey, db::Params{kFleetLockKey}});
-  statements.push_back(db::Statement{cut_and_insert_sql(target), cut_params(m, target, batch_size, options)});
+  statements.push_back(
+      db::Statement{cut_and_insert_sql(scanned_range_end(target), "true"), cut_params(m, target, batch_size, options)});
   const auto start = std::chrono::steady_clock::now();
   const auto results = co_await conn.pipeline("bbm_lease", statements);
   if (results.front().empty()) co_return LeaseOutcome{};  // paused, finished or failed meanwhile
@@ -290,11 +304,14 @@ boost::asio::awaitable<LeaseOutcome> lease_next_job(db::Connection& conn, const 
 }
 
 std::vector<db::Statement> chained_lease(const Migration& m, const Target& target, std::int64_t batch_size,
-                                        const LeaseOptions& options) {
+                                        const LeaseOptions& options, const std::optional<KeyRange>& lookahead) {
   std::vector<db::Statement> statements;
   statements.push_back(db::Statement{
       kChainLocks, db::Params{m.id, table_lock_key(target), options.max_running_jobs, kFleetLockKey}});
-  statements.push_back(db::Statement{cut_and_insert_sql(target, kChainGranted), cut_params(m, target, batch_size, options)});
+  auto params = cut_params(m, target, batch_size, options);
+  params.emplace_back(lookahead ? db::Param(lookahead->min) : db::Param(std::nullopt));
+  params.emplace_back(lookahead ? db::Param(lookahead->max) : db::Param(std::nullopt));
+  statements.push_back(db::Statement{cut_and_insert_sql(hinted_range_end(target), kChainGranted), params});
   return statements;
 }
 

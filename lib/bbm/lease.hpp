@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bbm/batching.hpp"
 #include "bbm/migration.hpp"
 
 namespace bbmd::db {
@@ -52,8 +53,11 @@ boost::asio::awaitable<LeaseOutcome> lease_next_job(db::Connection& conn, const 
 // transaction of its own. They cut the next range as lease_next_job would, but only if the
 // migration row and the lease locks are free at once (a batch never waits on a lease), and
 // never take over, retry or settle: no job then means the next step leases as usual.
+// `lookahead` (range_prefetch.hpp), if given, is taken as the range when it starts at the cursor
+// and ends within the migration's bounds, sparing the range scan; otherwise the lease scans.
 std::vector<db::Statement> chained_lease(const Migration& m, const Target& target, std::int64_t batch_size,
-                                        const LeaseOptions& options);
+                                        const LeaseOptions& options,
+                                        const std::optional<KeyRange>& lookahead = std::nullopt);
 // The job the chained lease cut, from the result of its last statement; nullopt if none.
 std::optional<Job> chained_job(const db::Result& cut);
 

@@ -2,6 +2,7 @@
 #include "bbm/runner.hpp"
 
 #include <algorithm>
+#include <boost/asio/this_coro.hpp>
 
 #include "bbm/job_split.hpp"
 #include "bbm/migration_store.hpp"
@@ -36,14 +37,15 @@ FailureCode code_for(const db::Error& e) {
 }  // namespace
 
 Runner::Runner(const WorkRegistry& registry, metrics::Metrics& metrics, log::Logger logger, RunnerOptions options,
-               BatchSizes* sizes, throttle::Throttle* throttle)
+               BatchSizes* sizes, throttle::Throttle* throttle, std::shared_ptr<db::Pool> lookahead_pool)
     : registry_(registry),
       metrics_(metrics),
       logger_(std::move(logger)),
       options_(std::move(options)),
       validator_(registry),
       sizes_(sizes ? sizes : &own_sizes_),
-      throttle_(throttle) {}
+      throttle_(throttle),
+      lookahead_(lookahead_pool ? std::make_unique<RangePrefetch>(std::move(lookahead_pool)) : nullptr) {}
 
 boost::asio::awaitable<StepResult> Runner::step(db::Connection& conn, const Migration& m) {
   Target target;
@@ -191,8 +193,24 @@ boost::asio::awaitable<StepResult> Runner::run_job(db::Connection& conn, const M
   std::string error;
   FailureCode code = FailureCode::unknown;
   bool connection_error = false;
-  std::vector<db::Statement> in_commit;
-  if (chained) in_commit = chained_lease(m, target, sizes_->next(m), options_.lease);
+  InCommit in_commit;
+  if (chained) {
+    // The lookahead finds where the next range ends while this batch runs; the chained lease
+    // takes it if it finished in time (and the cursor did not move), else scans as usual.
+    const std::int64_t next_size = sizes_->next(m);
+    const std::int64_t next_from = job.max_value + 1;
+    const auto ex = co_await boost::asio::this_coro::executor;
+    if (lookahead_) lookahead_->start(ex, target, next_from, m.max_value, next_size);
+    in_commit = [this, &m, &target, next_from, next_size] {
+      std::optional<KeyRange> found_range;
+      const auto found = lookahead_ ? lookahead_->ready(next_from, next_size) : std::nullopt;
+      if (found) {
+        metrics_.batching_query(labels(m), found->seconds);
+        found_range = found->range;
+      }
+      return chained_lease(m, target, next_size, options_.lease, found_range);
+    };
+  }
   const auto start = std::chrono::steady_clock::now();
   try {
     const auto out = co_await run_batch(conn, m, target, job, batch_options, in_commit);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -13,6 +14,7 @@
 #include "bbm/batch_size.hpp"
 #include "bbm/lease.hpp"
 #include "bbm/migration.hpp"
+#include "bbm/range_prefetch.hpp"
 #include "bbm/validator.hpp"
 #include "bbm/work_registry.hpp"
 #include "log/log.hpp"
@@ -25,6 +27,7 @@ class Throttle;
 }
 namespace bbmd::db {
 class Connection;
+class Pool;
 }
 
 namespace bbmd::bbm {
@@ -65,9 +68,11 @@ struct StepResult {
 class Runner {
  public:
   // `sizes` (adaptive batch sizes, shared by a process's workers) and `throttle` may be null:
-  // then every job uses the migration's batch_size and nothing throttles.
+  // then every job uses the migration's batch_size and nothing throttles. `lookahead_pool`, if
+  // given, lends a spare connection to find the next range while a batch runs (RangePrefetch).
   Runner(const WorkRegistry& registry, metrics::Metrics& metrics, log::Logger logger, RunnerOptions options,
-         BatchSizes* sizes = nullptr, throttle::Throttle* throttle = nullptr);
+         BatchSizes* sizes = nullptr, throttle::Throttle* throttle = nullptr,
+         std::shared_ptr<db::Pool> lookahead_pool = nullptr);
 
   boost::asio::awaitable<StepResult> step(db::Connection& conn, const Migration& m);
 
@@ -100,6 +105,7 @@ class Runner {
   BatchSizes own_sizes_{false, 1.0};
   BatchSizes* sizes_;
   throttle::Throttle* throttle_;
+  std::unique_ptr<RangePrefetch> lookahead_;
   std::map<std::int64_t, int> throttle_streak_;           // consecutive throttled checks per migration
   std::map<std::int64_t, std::int64_t> last_lock_waiters_;  // per migration, from its last batch
   bool stopping_ = false;

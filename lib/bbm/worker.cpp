@@ -48,7 +48,7 @@ Worker::Worker(boost::asio::any_io_executor ex, std::shared_ptr<db::Pool> pool, 
       registry_(registry),
       metrics_(metrics),
       options_(options),
-      runner_(registry, metrics, log::Logger(log::kWorkerComponent), options.runner, sizes, throttle),
+      runner_(registry, metrics, log::Logger(log::kWorkerComponent), options.runner, sizes, throttle, pool_),
       backoff_(options.backoff),
       timer_(ex),
       rng_(std::random_device{}()) {}

@@ -156,6 +156,14 @@ asio::awaitable<PooledConnection> Pool::acquire() {
   co_return PooledConnection(self, std::move(conn));
 }
 
+asio::awaitable<PooledConnection> Pool::acquire_if_free() {
+  const Impl& d = *impl_;
+  const bool free = !d.closed && d.waiters.empty() &&
+                    (!d.idle.empty() || (d.open < d.options.max_open && Clock::now() >= d.next_connect_at));
+  if (!free) co_return PooledConnection{};
+  co_return co_await acquire();
+}
+
 void Pool::release(std::unique_ptr<Connection> conn) noexcept {
   Impl& d = *impl_;
   --d.in_use;

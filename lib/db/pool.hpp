@@ -59,6 +59,11 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // (the pool then delays the next connect attempt) or if the pool is closed.
   asio::awaitable<PooledConnection> acquire();
 
+  // Like acquire(), but never waits: an idle connection, or a new one when a slot is free, no
+  // acquire() is queued and no reconnect backoff runs; otherwise an empty handle. For optional
+  // work (the range lookahead) that must never delay a worker.
+  asio::awaitable<PooledConnection> acquire_if_free();
+
   [[nodiscard]] PoolStats stats() const noexcept;
   void close() noexcept;  // closes idle connections; pending and later acquires throw
 

@@ -1,18 +1,26 @@
 // Chained leases against a real PostgreSQL: a batch's commit leases the next range, unless the
 // migration was paused, its row or the table's lease lock is taken, or the table is at its cap;
-// and a chained job the throttle stops is released, then resumed as attempt 1, not taken over.
+// a chained job the throttle stops is released, then resumed as attempt 1, not taken over; and
+// the range lookahead, found on a spare connection, is taken only where the cursor stands.
 #include <libpq-fe.h>
 
 #include <catch2/catch.hpp>
 #include <memory>
+#include <optional>
+#include <set>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "bbm/lease.hpp"
 #include "bbm/migration_store.hpp"
+#include "bbm/range_prefetch.hpp"
 #include "bbm/runner.hpp"
 #include "bbm/validator.hpp"
 #include "db/connection.hpp"
 #include "db/conninfo.hpp"
+#include "db/pool.hpp"
 #include "metrics/metrics.hpp"
 #include "support/async.hpp"
 #include "support/bbm_fixture.hpp"
@@ -47,19 +55,37 @@ WorkRegistry sleepy_registry() {
                                  "WHERE {{column}} BETWEEN $1 AND $2");
 }
 
-// bbmd's schema, t with ids 1..300, and a migration over it in three batches of 100: copy_column,
-// or (sleepy) the half-second SQL function above.
-std::int64_t three_batches(TestDatabase& db, bool sleepy = false) {
+// bbmd's schema, t with ids 1..rows, and a migration over it in batches of 100: copy_column, or
+// (sleepy) the half-second SQL function above.
+std::int64_t batches_of_100(TestDatabase& db, int rows, bool sleepy = false) {
   bbmd::test::apply_bbmd_schema(db);
-  make_table(db, 300);
+  make_table(db, rows);
   MigrationRow row;
   if (sleepy) {
     row.job_signature_name = "sleepy";
     row.job_arguments = "{}";
   }
-  row.max_value = 300;
+  row.max_value = rows;
   row.batch_size = 100;
   return bbmd::test::queue_migration(db, row);
+}
+
+std::int64_t three_batches(TestDatabase& db, bool sleepy = false) { return batches_of_100(db, 300, sleepy); }
+
+struct Validated {
+  bbmd::bbm::Migration m;
+  bbmd::bbm::Target target;
+};
+
+// Migration `id` as listed, and its target as the validator resolves it.
+asio::awaitable<Validated> validated(bbmd::db::Connection& conn, std::int64_t id, const WorkRegistry& registry) {
+  const auto m = co_await bbmd::bbm::migration_by_id(conn, id);
+  REQUIRE(m);
+  Validated out{*m, {}};
+  bbmd::bbm::Validator validator(registry);
+  const auto verdict = co_await validator.validate(conn, out.m, out.target);
+  REQUIRE(verdict.runnable());
+  co_return out;
 }
 
 // Another session: once the first batch sleeps, runs `during`; once that batch has committed,
@@ -244,14 +270,131 @@ TEST_CASE("a chained job the throttle stops is released, then resumed as attempt
                   "FROM background_migration_jobs ORDER BY min_value") ==
           Rows{{"1", "2", "1", "f", "NULL"}, {"101", "1", "0", "t", "t"}});
 
-    bbmd::bbm::Validator validator(registry);
-    bbmd::bbm::Target target;
-    const auto verdict = co_await validator.validate(*conn, *m, target);
-    REQUIRE(verdict.runnable());
-    co_return co_await bbmd::bbm::lease_next_job(*conn, *m, target, 100, options.lease);
+    const auto v = co_await validated(*conn, id, registry);
+    co_return co_await bbmd::bbm::lease_next_job(*conn, v.m, v.target, 100, options.lease);
   });
   CHECK(resumed.kind == bbmd::bbm::LeaseOutcome::Kind::leased);
   CHECK(resumed.job.min_value == 101);
   CHECK(resumed.job.attempts == 1);
   CHECK_FALSE(resumed.job.takeover);
+}
+
+namespace {
+
+// The job a chained lease cuts with `lookahead`, run in a transaction of its own.
+asio::awaitable<std::optional<bbmd::bbm::Job>> chain_with(bbmd::db::Connection& conn, const bbmd::bbm::Migration& m,
+                                                         const bbmd::bbm::Target& target,
+                                                         const bbmd::bbm::LeaseOptions& options,
+                                                         std::optional<bbmd::bbm::KeyRange> lookahead) {
+  const auto statements = bbmd::bbm::chained_lease(m, target, 100, options, lookahead);
+  const auto results = co_await conn.pipeline("test_chain", statements);
+  co_return bbmd::bbm::chained_job(results.back());
+}
+
+using Range = std::pair<std::int64_t, std::int64_t>;
+
+Range range_of(const std::optional<bbmd::bbm::Job>& job) {
+  return job ? Range{job->min_value, job->max_value} : Range{0, 0};
+}
+
+}  // namespace
+
+TEST_CASE("a chained lease takes the lookahead's range only if it starts at the cursor and ends within the migration",
+          "[bbm][chain][lookahead]") {
+  TestDatabase db;
+  const auto id = batches_of_100(db, 500);
+
+  auto options = bbmd::test::runner_options().lease;
+  options.max_jobs_per_table = 10;  // the jobs stay leased: each lease here is one more running job
+  const WorkRegistry registry;
+  const auto ranges = bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<Range>> {
+    auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "bbmd-test"));
+    const auto v = co_await validated(*conn, id, registry);
+    const auto& m = v.m;
+    const auto& target = v.target;
+    const auto first = co_await bbmd::bbm::lease_next_job(*conn, m, target, 100, options);
+    std::vector<Range> out{Range{first.job.min_value, first.job.max_value}};
+    // Starts at the cursor (101), ends within: taken as it is, though the scan would end at 200.
+    out.push_back(range_of(co_await chain_with(*conn, m, target, options, bbmd::bbm::KeyRange{101, 150})));
+    // Starts elsewhere (the cursor moved on since the lookahead began): the lease scans.
+    out.push_back(range_of(co_await chain_with(*conn, m, target, options, bbmd::bbm::KeyRange{999, 1000})));
+    // Ends before it starts, or past the migration's max_value: the lease scans.
+    out.push_back(range_of(co_await chain_with(*conn, m, target, options, bbmd::bbm::KeyRange{251, 250})));
+    out.push_back(range_of(co_await chain_with(*conn, m, target, options, bbmd::bbm::KeyRange{351, 501})));
+    // No lookahead at all.
+    out.push_back(range_of(co_await chain_with(*conn, m, target, options, std::nullopt)));
+    co_return out;
+  });
+  CHECK(ranges == std::vector<Range>{{1, 100}, {101, 150}, {151, 250}, {251, 350}, {351, 450}, {451, 500}});
+  CHECK(db.rows("SELECT min_value, max_value, status, attempts FROM background_migration_jobs ORDER BY min_value") ==
+        Rows{{"1", "100", "1", "1"}, {"101", "150", "1", "1"}, {"151", "250", "1", "1"}, {"251", "350", "1", "1"},
+             {"351", "450", "1", "1"}, {"451", "500", "1", "1"}});
+}
+
+TEST_CASE("the range lookahead finds the next range on a spare pooled connection, and only when one is free",
+          "[bbm][chain][lookahead]") {
+  TestDatabase db;
+  const auto id = three_batches(db);
+  db.exec("DELETE FROM t WHERE id BETWEEN 150 AND 159");  // keyset: the range skips the gap
+  const WorkRegistry registry;
+
+  bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "bbmd-test"));
+    const auto v = co_await validated(*conn, id, registry);
+    const auto& target = v.target;
+    bbmd::db::Pool::Options pool_options;
+    pool_options.max_open = 1;
+    auto pool = bbmd::db::Pool::create(ex, bbmd::db::conn_params(db.config(), "bbmd-test"), pool_options);
+    bbmd::bbm::RangePrefetch lookahead(pool);
+
+    lookahead.start(ex, target, 101, 300, 100);
+    const bool found = co_await bbmd::test::async_poll_until([&] { return lookahead.ready(101, 100).has_value(); }, 10s, 5ms);
+    REQUIRE(found);
+    const auto range = lookahead.ready(101, 100)->range;
+    CHECK(Range{range.min, range.max} == Range{101, 210});
+    CHECK_FALSE(lookahead.ready(101, 50));   // another batch size: not this lookup
+    CHECK_FALSE(lookahead.ready(201, 100));  // another start: not this lookup
+    CHECK(pool->stats().in_use == 0);        // the connection went back
+
+    // With the pool's only connection taken, a lookahead does not start (nor wait for it).
+    auto held = co_await pool->acquire();
+    lookahead.start(ex, target, 211, 300, 100);
+    const bool ran = co_await bbmd::test::async_poll_until([&] { return lookahead.ready(211, 100).has_value(); }, 200ms, 5ms);
+    CHECK_FALSE(ran);
+    CHECK(pool->stats().waiting == 0);
+  });
+}
+
+TEST_CASE("with a lookahead pool, chained leases take the ranges the lookahead found while each batch ran",
+          "[bbm][chain][lookahead]") {
+  TestDatabase db;
+  const auto id = three_batches(db, true);
+  std::multiset<std::string> queries;
+  bbmd::metrics::Metrics metrics;
+  const auto registry = sleepy_registry();
+  const auto kinds = bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<Kinds> {
+    auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "bbmd-test"));
+    bbmd::db::Pool::Options pool_options;
+    pool_options.max_open = 1;
+    auto pool = bbmd::db::Pool::create(ex, bbmd::db::conn_params(db.config(), "bbmd-test"), pool_options,
+                                       [&](std::string_view name, double, bool) { queries.emplace(name); });
+    bbmd::bbm::Runner runner(registry, metrics, bbmd::log::Logger("test"), chaining(), nullptr, nullptr, pool);
+    Kinds out;
+    for (int i = 0; i < 3 && (out.empty() || out.back() == StepResult::Kind::job_finished); ++i) {
+      const auto m = co_await bbmd::bbm::migration_by_id(*conn, id);
+      const auto step = co_await runner.step(*conn, *m);
+      out.push_back(step.kind);
+    }
+    co_return out;
+  });
+  CHECK(kinds == Kinds{StepResult::Kind::job_finished, StepResult::Kind::migration_finished});
+  CHECK(chained_jobs(db) == Rows{{"1", "100", "2", "1", "f"}, {"101", "200", "2", "1", "t"},
+                                 {"201", "300", "2", "1", "t"}});
+  // One lookahead during each batch that had a range after it (the third had none).
+  CHECK(queries.count("bbm_batch_range_lookahead") == 2);
+  // Each range found is counted as a batching query: the first lease's own scan, then the two
+  // lookaheads the chained leases took (a lookahead not taken would not be counted).
+  const auto text = metrics.scrape();
+  CHECK(text.find("registry_bbm_query_duration_seconds_count{migration_id=\"" + std::to_string(id) +
+                  "\",migration_name=\"" + MigrationRow{}.name + "\"} 3") != std::string::npos);
 }

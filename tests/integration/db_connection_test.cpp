@@ -317,13 +317,7 @@ TEST_CASE("connect gives up after connect_timeout when the server never answers"
 }
 
 TEST_CASE("connecting to a closed port fails as connection_lost", "[db][connection]") {
-  bbmd::config::Database cfg;
-  cfg.host = "127.0.0.1";
-  {
-    asio::io_context tmp;
-    asio::ip::tcp::acceptor probe(tmp, {asio::ip::make_address("127.0.0.1"), 0});
-    cfg.port = probe.local_endpoint().port();
-  }  // closed again: nothing listens there now
+  const auto cfg = bbmd::test::refusing_database();
   std::optional<ErrorKind> kind;
   run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     try {

@@ -2,10 +2,10 @@
 // reconnect backoff and the query observer.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -130,13 +130,7 @@ TEST_CASE("an idle connection whose server session died is replaced on acquire",
 }
 
 TEST_CASE("after a failed connect the next attempt waits for the backoff", "[db][pool]") {
-  bbmd::config::Database cfg;
-  cfg.host = "127.0.0.1";
-  {
-    asio::io_context tmp;
-    asio::ip::tcp::acceptor probe(tmp, {asio::ip::make_address("127.0.0.1"), 0});
-    cfg.port = probe.local_endpoint().port();
-  }  // closed: connects are refused
+  const auto cfg = bbmd::test::refusing_database();
   run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     auto pool = make_pool(ex, cfg, 2);
     std::vector<Clock::time_point> failures;
@@ -200,5 +194,60 @@ TEST_CASE("close() fails pending and later acquires", "[db][pool]") {
     CHECK(later_failed);
     held = PooledConnection();  // returned after close: closed, not kept
     CHECK(pool->stats().open == 0);
+  });
+}
+
+TEST_CASE("acquire_if_free never waits: a connection only when one is free at once", "[db][pool]") {
+  TestDatabase db;
+  run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    auto pool = make_pool(ex, db.config(), 2);
+    auto held = co_await pool->acquire();
+    auto spare = co_await pool->acquire_if_free();  // a free slot: connects
+    REQUIRE(spare);
+    CHECK(pool->stats().open == 2);
+    auto none = co_await pool->acquire_if_free();  // both in use
+    CHECK_FALSE(none);
+    CHECK(pool->stats().waiting == 0);  // it did not queue
+
+    const int spare_pid = spare->backend_pid();
+    spare = PooledConnection();
+    auto again = co_await pool->acquire_if_free();  // the idle one, reused
+    REQUIRE(again);
+    CHECK(again->backend_pid() == spare_pid);
+
+    // A queued acquire() is served first: acquire_if_free does not jump the queue.
+    std::optional<PooledConnection> queued;
+    asio::co_spawn(ex, [&]() -> asio::awaitable<void> { queued = co_await pool->acquire(); }, asio::detached);
+    co_await let_others_run();
+    REQUIRE(pool->stats().waiting == 1);
+    auto jumped = co_await pool->acquire_if_free();
+    CHECK_FALSE(jumped);
+    again = PooledConnection();
+    const bool served = co_await async_poll_until([&] { return queued.has_value(); }, 5s);
+    CHECK(served);
+    queued.reset();
+
+    pool->close();
+    auto closed = co_await pool->acquire_if_free();  // closed: empty, not an exception
+    CHECK_FALSE(closed);
+  });
+}
+
+TEST_CASE("acquire_if_free does not connect while the reconnect backoff runs", "[db][pool]") {
+  const auto cfg = bbmd::test::refusing_database();
+  run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    auto pool = make_pool(ex, cfg, 2);
+    bool failed = false;
+    try {
+      co_await pool->acquire();
+    } catch (const Error&) {
+      failed = true;
+    }
+    REQUIRE(failed);
+    const auto before = Clock::now();
+    auto none = co_await pool->acquire_if_free();
+    CHECK_FALSE(none);
+    CHECK(Clock::now() - before < 300ms);  // did not sit out reconnect_initial
+    CHECK(pool->stats().connect_failures == 1);
   });
 }

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdlib>
 #include <stdexcept>
 #include <utility>
@@ -141,6 +143,15 @@ long long TestDatabase::count(const std::string& sql) {
   } catch (const std::exception&) {
     throw std::runtime_error("TestDatabase: not an integer (\"" + text + "\") from: " + sql);
   }
+}
+
+config::Database refusing_database() {
+  config::Database cfg;
+  cfg.host = "127.0.0.1";
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  cfg.port = probe.local_endpoint().port();
+  return cfg;  // the acceptor closes here: nothing listens on that port any more
 }
 
 }  // namespace bbmd::test

@@ -55,4 +55,7 @@ class TestDatabase {
   std::unique_ptr<pg_conn, ConnDeleter> session_;
 };
 
+// Settings for a server that refuses every connection: a local port that was free a moment ago.
+config::Database refusing_database();
+
 }  // namespace bbmd::test

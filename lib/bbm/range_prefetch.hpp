@@ -1,0 +1,46 @@
+#pragma once
+// The range lookahead: while a batch runs on the worker's connection, a spare pooled connection
+// looks up where the next range ends, so the chained lease that the batch's commit takes need
+// not walk the key index itself. At batch 10,000 that range scan is 1.4 ms of a 45 ms job, all
+// of it on the batch's backend; here it runs on another backend, meanwhile. What it finds is
+// only a hint: the lease takes it only if its cursor still starts where the lookup started.
+#include <boost/asio/any_io_executor.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "bbm/batching.hpp"
+#include "bbm/migration.hpp"
+
+namespace bbmd::db {
+class Pool;
+}
+
+namespace bbmd::bbm {
+
+class RangePrefetch {
+ public:
+  struct Found {
+    KeyRange range;
+    double seconds = 0;  // how long the lookup's query took
+  };
+
+  explicit RangePrefetch(std::shared_ptr<db::Pool> pool);
+
+  // Starts looking up the range of up to `batch_size` rows from key `from` (up to `to`) on the
+  // executor, unless a lookup is still running or the pool has no connection to spare at once.
+  // Never waits; a failed lookup is forgotten (the lease scans for itself).
+  void start(const boost::asio::any_io_executor& ex, const Target& target, std::int64_t from, std::int64_t to,
+             std::int64_t batch_size);
+
+  // What the lookup from `from` for `batch_size` rows found, once it has finished.
+  [[nodiscard]] std::optional<Found> ready(std::int64_t from, std::int64_t batch_size) const;
+
+  struct Lookup;  // one lookup's request and result, shared with its coroutine
+
+ private:
+  std::shared_ptr<db::Pool> pool_;
+  std::shared_ptr<Lookup> lookup_;
+};
+
+}  // namespace bbmd::bbm
