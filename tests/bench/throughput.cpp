@@ -4,9 +4,9 @@
 // Scenario 2 also measures the pipelined client floor (client_floor.hpp) on a third copy.
 // The loop runs once before bbmd and once after, each on its own copy, and the ratio is against
 // the mean. Each copy is dropped once measured, so every run finds the same tables beside it
-// (the source and its own copy): kept, the copies made each later run slower on the same server
-// (three loop runs in turn: 20.9, 21.2 and 22.3 s kept; 21.33, 21.32 and 21.32 s dropped), which
-// alone counted against whichever ran in the middle.
+// (the source and its own copy). Kept, the copies made later runs slower and uneven on the same
+// server: the same loop on three copies in turn took 21.23, 23.07 and 21.96 s kept, against
+// 20.82, 20.70 and 20.83 s dropped; the middle run, bbmd's, carried most of it.
 #include <cmath>
 #include <optional>
 #include <sstream>
