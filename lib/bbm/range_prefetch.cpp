@@ -1,6 +1,8 @@
 // The range lookahead on a spare connection (see range_prefetch.hpp).
 #include "bbm/range_prefetch.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <chrono>
@@ -17,6 +19,7 @@ struct RangePrefetch::Lookup {
   std::int64_t batch_size = 0;
   bool running = true;
   std::optional<Found> found;
+  boost::asio::cancellation_signal cancel;  // here, not in RangePrefetch: it must outlive the lookup
 };
 
 namespace {
@@ -50,7 +53,12 @@ void RangePrefetch::start(const boost::asio::any_io_executor& ex, const Target& 
   lookup_->from = from;
   lookup_->to = to;
   lookup_->batch_size = batch_size;
-  boost::asio::co_spawn(ex, look_up(pool_, range_end_sql(target), lookup_), boost::asio::detached);
+  boost::asio::co_spawn(ex, look_up(pool_, range_end_sql(target), lookup_),
+                        boost::asio::bind_cancellation_slot(lookup_->cancel.slot(), boost::asio::detached));
+}
+
+void RangePrefetch::stop() {
+  if (lookup_ && lookup_->running) lookup_->cancel.emit(boost::asio::cancellation_type::terminal);
 }
 
 std::optional<RangePrefetch::Found> RangePrefetch::ready(std::int64_t from, std::int64_t batch_size) const {

@@ -36,6 +36,10 @@ class RangePrefetch {
   // What the lookup from `from` for `batch_size` rows found, once it has finished.
   [[nodiscard]] std::optional<Found> ready(std::int64_t from, std::int64_t batch_size) const;
 
+  // Cancels a running lookup (shutdown: nobody will take its hint, and a lookup stuck behind a
+  // lock or an unresponsive server must not hold the process). Its connection is dropped.
+  void stop();
+
   struct Lookup;  // one lookup's request and result, shared with its coroutine
 
  private:

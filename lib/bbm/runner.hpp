@@ -77,8 +77,11 @@ class Runner {
   boost::asio::awaitable<StepResult> step(db::Connection& conn, const Migration& m);
 
   // Set by the owner when shutdown begins: a cancelled job then gives its lease back instead of
-  // counting a failed attempt.
-  void set_stopping(bool stopping) noexcept { stopping_ = stopping; }
+  // counting a failed attempt, and a running range lookahead is cancelled.
+  void set_stopping(bool stopping) noexcept {
+    stopping_ = stopping;
+    if (stopping && lookahead_) lookahead_->stop();
+  }
   void set_options(RunnerOptions options) { options_ = std::move(options); }
   [[nodiscard]] const RunnerOptions& options() const noexcept { return options_; }
   [[nodiscard]] const log::Logger& logger() const noexcept { return logger_; }

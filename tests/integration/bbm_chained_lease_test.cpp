@@ -398,3 +398,40 @@ TEST_CASE("with a lookahead pool, chained leases take the ranges the lookahead f
   CHECK(text.find("registry_bbm_query_duration_seconds_count{migration_id=\"" + std::to_string(id) +
                   "\",migration_name=\"" + MigrationRow{}.name + "\"} 3") != std::string::npos);
 }
+
+TEST_CASE("stopping the lookahead cancels a lookup stuck behind a lock and drops its connection",
+          "[bbm][chain][lookahead]") {
+  TestDatabase db;
+  const auto id = three_batches(db);
+  const WorkRegistry registry;
+  bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "bbmd-test"));
+    const auto v = co_await validated(*conn, id, registry);
+    bbmd::db::Pool::Options pool_options;
+    pool_options.max_open = 1;
+    auto pool = bbmd::db::Pool::create(ex, bbmd::db::conn_params(db.config(), "bbmd-test"), pool_options);
+    bbmd::bbm::RangePrefetch lookahead(pool);
+
+    // Another session holds the lock (the test's own session polls pg_stat_activity, which a
+    // transaction would show as it was when first read).
+    std::unique_ptr<PGconn, decltype(&PQfinish)> locker(PQconnectdb(db.conninfo().c_str()), &PQfinish);
+    PQclear(PQexec(locker.get(), "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE"));
+    lookahead.start(ex, v.target, 101, 300, 100);
+    const bool blocked = co_await bbmd::test::async_poll_until([&] {
+      return db.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND wait_event_type = 'Lock'") == 1;
+    }, 10s, 5ms);
+    REQUIRE(blocked);
+    lookahead.stop();
+    const bool gave_up = co_await bbmd::test::async_poll_until([&] { return pool->stats().in_use == 0; }, 5s, 5ms);
+    CHECK(gave_up);
+    CHECK(pool->stats().open == 0);  // cancelled mid-query: dropped, never reused
+    CHECK_FALSE(lookahead.ready(101, 100));
+    locker.reset();
+
+    lookahead.start(ex, v.target, 101, 300, 100);  // a stopped lookahead can look again
+    const bool found = co_await bbmd::test::async_poll_until([&] { return lookahead.ready(101, 100).has_value(); }, 10s, 5ms);
+    REQUIRE(found);
+    CHECK(lookahead.ready(101, 100)->range.max == 200);
+  });
+}
