@@ -234,7 +234,11 @@ boost::asio::awaitable<StepResult> Runner::run_job(db::Connection& conn, const M
     error = e.what();
     code = code_for(e);
     connection_error = e.breaks_connection();
-    if (e.kind() == db::ErrorKind::undefined_object) validator_.forget(m.id);
+    // A dropped object or a revoked grant: the next step validates afresh and holds the migration
+    // with the reason, rather than spending the job's attempts until the cached verdict expires.
+    if (e.kind() == db::ErrorKind::undefined_object || e.kind() == db::ErrorKind::insufficient_privilege) {
+      validator_.forget(m.id);
+    }
   } catch (const std::exception& e) {
     error = e.what();
     code = FailureCode::work_function_error;

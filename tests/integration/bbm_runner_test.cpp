@@ -1,12 +1,14 @@
 // The worker's step against a real PostgreSQL: exact job rows, null keyset, failure codes,
-// holds, retries and the lease fence.
+// holds (a grant revoked mid-migration among them), retries and the lease fence.
 #include <catch2/catch.hpp>
+#include <functional>
 
 #include "bbm/migration_store.hpp"
 #include "bbm/runner.hpp"
 #include "bbm/status.hpp"
 #include "db/connection.hpp"
 #include "db/conninfo.hpp"
+#include "e2e/role_support.hpp"
 #include "metrics/metrics.hpp"
 #include "support/async.hpp"
 #include "support/bbm_fixture.hpp"
@@ -265,4 +267,60 @@ TEST_CASE("a paused migration gets no new job: resumed it continues where it sto
   CHECK(db.rows("SELECT min_value, max_value FROM background_migration_jobs ORDER BY id") ==
         Rows{{"1", "25"}, {"26", "50"}, {"51", "75"}, {"76", "100"}});
   CHECK(db.count("SELECT count(*) FROM t WHERE b = a") == 100);
+}
+
+TEST_CASE("a grant revoked mid-migration holds it with the GRANT to run, and the failed job resumes once granted",
+          "[bbm][runner][privilege]") {
+  TestDatabase db;
+  bbmd::test::apply_bbmd_schema(db);
+  make_table(db, 300);
+  MigrationRow row;
+  row.max_value = 300;
+  row.batch_size = 100;
+  const auto id = bbmd::test::queue_migration(db, row);
+  const auto role = bbmd::e2e::role_name(db, "bbmd_revoked");
+  const bbmd::e2e::DroppedRoles dropped(db, {role});
+  db.exec("CREATE ROLE " + role + " LOGIN PASSWORD 'revoked-secret'");
+  db.exec("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO " + role);
+  db.exec("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO " + role);
+  const auto as_role = bbmd::e2e::login_as(db, role, "revoked-secret");
+
+  bbmd::metrics::Metrics metrics;
+  const WorkRegistry registry;
+  const auto steps = [&](const std::function<void(int step)>& before_step, int count) {
+    return bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<StepResult::Kind>> {
+      auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(as_role, "bbmd-test"));
+      bbmd::bbm::Runner runner(registry, metrics, bbmd::log::Logger("test"), bbmd::test::runner_options());
+      std::vector<StepResult::Kind> kinds;
+      for (int i = 0; i < count; ++i) {
+        before_step(i);
+        const auto m = co_await bbmd::bbm::migration_by_id(*conn, id);
+        const auto step = co_await runner.step(*conn, *m);
+        kinds.push_back(step.kind);
+      }
+      co_return kinds;
+    });
+  };
+
+  // The first job runs; then UPDATE on t is revoked. The next job fails on it (one attempt), and
+  // the step after validates afresh and holds the migration instead of retrying.
+  const auto revoked = steps([&](int step) { if (step == 1) db.exec("REVOKE UPDATE ON t FROM " + role); }, 3);
+  CHECK(revoked == std::vector<StepResult::Kind>{StepResult::Kind::job_finished, StepResult::Kind::job_failed,
+                                                 StepResult::Kind::held});
+  const std::string reason = "permission denied: role \"" + role + "\" lacks UPDATE on public.t; run GRANT SELECT, "
+                             "UPDATE ON \"public\".\"t\" TO \"" + role + "\"";
+  CHECK(db.rows("SELECT status, failure_error_code IS NULL, hold_code, hold_reason FROM batched_background_migrations") ==
+        Rows{{"4", "t", "insufficient_privilege", reason}});
+  CHECK(db.rows("SELECT min_value, max_value, status, attempts FROM background_migration_jobs ORDER BY min_value") ==
+        Rows{{"1", "100", "2", "1"}, {"101", "200", "3", "1"}});
+
+  // The grant is the whole fix: the hold clears, the rest is cut, and the failed job is retried.
+  db.exec("GRANT UPDATE ON t TO " + role);
+  const auto granted = steps([](int) {}, 3);
+  CHECK(granted == std::vector<StepResult::Kind>{StepResult::Kind::job_finished, StepResult::Kind::job_finished,
+                                                 StepResult::Kind::migration_finished});
+  CHECK(db.rows("SELECT min_value, status, attempts FROM background_migration_jobs ORDER BY min_value") ==
+        Rows{{"1", "2", "1"}, {"101", "2", "2"}, {"201", "2", "1"}});
+  CHECK(db.rows("SELECT status, hold_code IS NULL FROM batched_background_migrations") == Rows{{"2", "t"}});
+  CHECK(db.count("SELECT count(*) FROM t WHERE b IS DISTINCT FROM a") == 0);
 }
