@@ -28,12 +28,7 @@ using Rows = std::vector<std::vector<std::string>>;
 
 TEST_CASE("93 rows in batches of 50: exact jobs, data changed, migration finished", "[bbm][runner]") {
   TestDatabase db;
-  bbmd::test::apply_bbmd_schema(db);
-  make_table(db, 93);
-  MigrationRow row;
-  row.max_value = 93;
-  row.batch_size = 50;
-  const auto id = bbmd::test::queue_migration(db, row);
+  const auto id = bbmd::test::queue_over_t(db, 93, 50);
 
   const auto kinds = drive(db, WorkRegistry{}, id);
   CHECK(kinds == std::vector<StepResult::Kind>{StepResult::Kind::job_finished, StepResult::Kind::job_finished,
@@ -252,12 +247,7 @@ TEST_CASE("a worker whose lease was taken over cannot commit", "[bbm][runner][le
 
 TEST_CASE("a paused migration gets no new job: resumed it continues where it stopped", "[bbm][runner][pause]") {
   TestDatabase db;
-  bbmd::test::apply_bbmd_schema(db);
-  make_table(db, 100);
-  MigrationRow row;
-  row.max_value = 100;
-  row.batch_size = 25;
-  const auto id = bbmd::test::queue_migration(db, row);
+  const auto id = bbmd::test::queue_over_t(db, 100, 25);
   CHECK(drive(db, WorkRegistry{}, id, bbmd::test::runner_options(), 2).size() == 2);
   db.exec("UPDATE batched_background_migrations SET status = 0");
   CHECK(drive(db, WorkRegistry{}, id) == std::vector<StepResult::Kind>{StepResult::Kind::gone});
@@ -272,12 +262,7 @@ TEST_CASE("a paused migration gets no new job: resumed it continues where it sto
 TEST_CASE("a grant revoked mid-migration holds it with the GRANT to run, and the failed job resumes once granted",
           "[bbm][runner][privilege]") {
   TestDatabase db;
-  bbmd::test::apply_bbmd_schema(db);
-  make_table(db, 300);
-  MigrationRow row;
-  row.max_value = 300;
-  row.batch_size = 100;
-  const auto id = bbmd::test::queue_migration(db, row);
+  const auto id = bbmd::test::queue_over_t(db, 300, 100);
   const auto role = bbmd::e2e::role_name(db, "bbmd_revoked");
   const bbmd::e2e::DroppedRoles dropped(db, {role});
   db.exec("CREATE ROLE " + role + " LOGIN PASSWORD 'revoked-secret'");

@@ -6,6 +6,7 @@
 #include "db/conninfo.hpp"
 #include "metrics/metrics.hpp"
 #include "support/async.hpp"
+#include "support/bbm_fixture.hpp"
 
 namespace bbmd::test {
 
@@ -50,6 +51,15 @@ std::vector<StepResult::Kind> drive(TestDatabase& db, const bbm::WorkRegistry& r
 void make_table(TestDatabase& db, int n) {
   db.exec("CREATE TABLE t (id bigint PRIMARY KEY, a int NOT NULL, b bigint)");
   db.exec("INSERT INTO t SELECT g, g * 10, NULL FROM generate_series(1, " + std::to_string(n) + ") g");
+}
+
+std::int64_t queue_over_t(TestDatabase& db, int rows, int batch_size) {
+  apply_bbmd_schema(db);
+  make_table(db, rows);
+  MigrationRow row;
+  row.max_value = rows;
+  row.batch_size = batch_size;
+  return queue_migration(db, row);
 }
 
 bbm::WorkRegistry registry_with(const std::string& name, const std::string& sql) {

@@ -23,6 +23,10 @@ std::vector<bbm::StepResult::Kind> drive(TestDatabase& db, const bbm::WorkRegist
 // t(id bigint pk, a int, b bigint) with ids 1..n and a = id * 10.
 void make_table(TestDatabase& db, int n);
 
+// bbmd's schema, t with ids 1..rows, and a copy_column migration over all of it in batches of
+// `batch_size`; returns its id.
+std::int64_t queue_over_t(TestDatabase& db, int rows, int batch_size);
+
 // The built-ins plus one SQL work function.
 bbm::WorkRegistry registry_with(const std::string& name, const std::string& sql);
 
