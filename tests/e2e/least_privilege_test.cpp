@@ -259,13 +259,15 @@ TEST_CASE("without pg_monitor the statistics checks log and count a named error 
   CHECK(serve->wait_for_exit(10s) == 0);
 }
 
-TEST_CASE("without the grants on bbmd's own tables serve keeps running and names the table it may not read",
+TEST_CASE("without the grants on bbmd's own tables serve keeps running, names the table it may not read and is not ready",
           "[e2e][privilege]") {
   DocumentedSetup s;
   s.require_applied();
   // The superuser step only: the owner never ran its GRANTs.
   ConfigFile cfg(login_as(s.db, s.runtime(), kRuntimePassword));
   auto serve = bbmd::e2e::start_serve(cfg);
+  const auto port = bbmd::test::debug_port(serve->err());
+  REQUIRE(port);
   REQUIRE(serve->wait_for_log("\"msg\":\"pending migration check failed\"", 10s));
   REQUIRE(serve->wait_for_log("\"msg\":\"worker pass failed\"", 10s));
   const auto passes = log_lines(serve->err(), kWorker, "worker pass failed");
@@ -275,6 +277,22 @@ TEST_CASE("without the grants on bbmd's own tables serve keeps running and names
   CHECK(pending[0]["error"] == "ERROR:  permission denied for table schema_migrations");
   CHECK(serve->running());
   CHECK(s.db.rows("SELECT count(*) FILTER (WHERE changes = 0) FROM items") == Rows{{"1000"}});
+  // /readyz names every grant the worker lacks, so a rollout stops here visibly.
+  const auto ready = http_get(*port, "/readyz");
+  CHECK(ready.status == 503);
+  CHECK(ready.body == "permission denied: role \"" + s.runtime() + "\" lacks SELECT, UPDATE ON "
+                      "batched_background_migrations; SELECT, INSERT, UPDATE ON background_migration_jobs; USAGE ON "
+                      "SEQUENCE bbm_lease_token_seq; grant them as the README's \"Database privileges\" shows");
+  // Granted (here, all but the jobs table's INSERT), it names only what is still missing.
+  s.db.exec("GRANT SELECT, UPDATE ON batched_background_migrations TO " + s.runtime() + "; GRANT SELECT, UPDATE ON "
+            "background_migration_jobs TO " + s.runtime() + "; GRANT USAGE ON SEQUENCE bbm_lease_token_seq TO " +
+            s.runtime());
+  const auto partly = http_get(*port, "/readyz");
+  CHECK(partly.status == 503);
+  CHECK(partly.body == "permission denied: role \"" + s.runtime() + "\" lacks SELECT, INSERT, UPDATE ON "
+                       "background_migration_jobs; grant them as the README's \"Database privileges\" shows");
+  s.db.exec("GRANT INSERT ON background_migration_jobs TO " + s.runtime());
+  CHECK(http_get(*port, "/readyz").status == 200);
   serve->signal(SIGTERM);
   CHECK(serve->wait_for_exit(10s) == 0);
 }
