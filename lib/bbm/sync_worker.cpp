@@ -28,8 +28,9 @@ bool SyncReport::all_finished() const {
 }
 
 SyncWorker::SyncWorker(const WorkRegistry& registry, metrics::Metrics& metrics, RunnerOptions options,
-                       ProgressSink progress)
-    : runner_(registry, metrics, log::Logger(log::kSyncWorkerComponent), std::move(options)),
+                       ProgressSink progress, std::shared_ptr<db::Pool> lookahead_pool)
+    : runner_(registry, metrics, log::Logger(log::kSyncWorkerComponent), std::move(options), nullptr, nullptr,
+              std::move(lookahead_pool)),
       progress_(std::move(progress)) {}
 
 boost::asio::awaitable<SyncReport> SyncWorker::run_all(db::Connection& conn) {

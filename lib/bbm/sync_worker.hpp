@@ -4,6 +4,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,9 @@ struct SyncReport {
 class SyncWorker {
  public:
   using ProgressSink = std::function<void(const std::string& line)>;
-  SyncWorker(const WorkRegistry& registry, metrics::Metrics& metrics, RunnerOptions options, ProgressSink progress);
+  // `lookahead_pool`, if given, lends the runner a connection for the range lookahead (Runner).
+  SyncWorker(const WorkRegistry& registry, metrics::Metrics& metrics, RunnerOptions options, ProgressSink progress,
+             std::shared_ptr<db::Pool> lookahead_pool = nullptr);
   // Resets failed and paused migrations, then runs each unfinished one to its end.
   boost::asio::awaitable<SyncReport> run_all(db::Connection& conn);
   // Runs the named migrations only (used by schema migrations that require them).

@@ -1,6 +1,7 @@
 // `bbmd background-migrate status|pause|resume|run`.
 #include <unistd.h>
 
+#include <boost/asio/this_coro.hpp>
 #include <iostream>
 
 #include "bbm/migration_store.hpp"
@@ -11,6 +12,8 @@
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
 #include "cli/runtime.hpp"
+#include "db/conninfo.hpp"
+#include "db/pool.hpp"
 #include "metrics/metrics.hpp"
 
 namespace bbmd::cli {
@@ -62,6 +65,11 @@ int background_run(const config::Config& cfg, std::optional<int> max_job_retry) 
   const auto registry = bbm::WorkRegistry::with_sql_folder(cfg.backgroundmigrations.sqlfunctions);
   return run_to_completion([&]() -> awaitable<int> {
     auto conn = co_await connect(cfg, "bbmd-run");
+    // One more connection, for the range lookahead while each batch runs.
+    db::Pool::Options lookahead_options;
+    lookahead_options.max_open = 1;
+    const auto ex = co_await boost::asio::this_coro::executor;
+    auto lookahead = db::Pool::create(ex, db::conn_params(cfg.database, "bbmd-run-lookahead"), lookahead_options);
     // A bar line starts with "\r" and is redrawn in place; it ends its own line once finished.
     bbm::SyncWorker worker(registry, metrics, options, [](const std::string& line) {
       if (line.starts_with('\r')) {
@@ -69,7 +77,7 @@ int background_run(const config::Config& cfg, std::optional<int> max_job_retry) 
       } else {
         std::cout << line << std::endl;
       }
-    });
+    }, lookahead);
     worker.draw_bar(::isatty(STDOUT_FILENO) == 1);
     const auto report = co_await worker.run_all(*conn);
     for (const auto& item : report.items) {

@@ -17,6 +17,7 @@
 #include "bbm/migration_store.hpp"
 #include "bbm/range_prefetch.hpp"
 #include "bbm/runner.hpp"
+#include "bbm/sync_worker.hpp"
 #include "bbm/validator.hpp"
 #include "db/connection.hpp"
 #include "db/conninfo.hpp"
@@ -434,4 +435,26 @@ TEST_CASE("stopping the lookahead cancels a lookup stuck behind a lock and drops
     REQUIRE(found);
     CHECK(lookahead.ready(101, 100)->range.max == 200);
   });
+}
+
+TEST_CASE("the foreground run looks ahead too, when given a lookahead pool", "[bbm][chain][lookahead]") {
+  TestDatabase db;
+  const auto id = three_batches(db, true);
+  std::multiset<std::string> queries;
+  bbmd::metrics::Metrics metrics;
+  const auto registry = sleepy_registry();
+  const auto report = bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<bbmd::bbm::SyncReport> {
+    auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "bbmd-test"));
+    bbmd::db::Pool::Options pool_options;
+    pool_options.max_open = 1;
+    auto pool = bbmd::db::Pool::create(ex, bbmd::db::conn_params(db.config(), "bbmd-test"), pool_options,
+                                       [&](std::string_view name, double, bool) { queries.emplace(name); });
+    bbmd::bbm::SyncWorker worker(registry, metrics, chaining(), [](const std::string&) {}, pool);
+    co_return co_await worker.run_all(*conn);
+  });
+  CHECK(report.all_finished());
+  CHECK(db.rows("SELECT status FROM batched_background_migrations WHERE id = " + std::to_string(id)) == Rows{{"2"}});
+  CHECK(chained_jobs(db) == Rows{{"1", "100", "2", "1", "f"}, {"101", "200", "2", "1", "t"},
+                                 {"201", "300", "2", "1", "t"}});
+  CHECK(queries.count("bbm_batch_range_lookahead") == 2);
 }
