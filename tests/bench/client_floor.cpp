@@ -3,7 +3,7 @@
 
 #include <libpq-fe.h>
 
-#include <deque>
+#include <cstddef>
 #include <memory>
 
 #include "bench/harness.hpp"
@@ -51,20 +51,20 @@ double pipelined_client_seconds(const std::string& conninfo, const std::string& 
   if (PQenterPipelineMode(conn) != 1) fail(conn, "pipeline mode");
 
   return timed([&] {
-    std::deque<long long> in_flight;
-    for (long long lo = 1; lo <= rows || !in_flight.empty();) {
-      if (lo <= rows && in_flight.size() < kInFlight) {
+    std::size_t in_flight = 0;
+    for (long long lo = 1; lo <= rows || in_flight > 0;) {
+      if (lo <= rows && in_flight < kInFlight) {
         const std::string from = std::to_string(lo);
         const std::string to = std::to_string(lo + batch_size - 1);
         const char* values[] = {from.c_str(), to.c_str()};
         if (PQsendQueryPrepared(conn, "work", 2, values, nullptr, nullptr, 0) != 1) fail(conn, "send");
         if (PQpipelineSync(conn) != 1) fail(conn, "sync");
-        in_flight.push_back(lo);
+        ++in_flight;
         lo += batch_size;
         continue;
       }
       read_batch(conn);
-      in_flight.pop_front();
+      --in_flight;
     }
   });
 }

@@ -139,8 +139,8 @@ void batch_overhead(const Options& options, Report& report) {
               trips <= 4});
   report.add({"  and range lookaheads per job (on a spare connection, while the batch runs)", c.lookaheads / jobs,
               "statements", std::nullopt, "", true});
-  report.add({"bookkeeping time per job (statements on the job's connection but the work)", 1000 * c.bookkeeping_seconds / jobs, "ms",
-              std::nullopt, "", true});
+  report.add({"bookkeeping time per job (statements on the job's connection but the work)",
+              1000 * c.bookkeeping_seconds / jobs, "ms", std::nullopt, "", true});
 }
 
 void reference_pacing(const BackfillResult& backfill, Report& report) {

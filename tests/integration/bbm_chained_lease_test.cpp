@@ -18,7 +18,6 @@
 #include "bbm/range_prefetch.hpp"
 #include "bbm/runner.hpp"
 #include "bbm/sync_worker.hpp"
-#include "bbm/validator.hpp"
 #include "db/connection.hpp"
 #include "db/conninfo.hpp"
 #include "db/pool.hpp"
@@ -36,7 +35,6 @@ using bbmd::bbm::WorkRegistry;
 using bbmd::test::MigrationRow;
 using bbmd::test::TestDatabase;
 using bbmd::test::drive;
-using bbmd::test::make_table;
 using bbmd::test::poll_until;
 using bbmd::test::registry_with;
 using Kinds = std::vector<StepResult::Kind>;
@@ -56,37 +54,10 @@ WorkRegistry sleepy_registry() {
                                  "WHERE {{column}} BETWEEN $1 AND $2");
 }
 
-// bbmd's schema, t with ids 1..rows, and a migration over it in batches of 100: copy_column, or
-// (sleepy) the half-second SQL function above.
-std::int64_t batches_of_100(TestDatabase& db, int rows, bool sleepy = false) {
-  bbmd::test::apply_bbmd_schema(db);
-  make_table(db, rows);
-  MigrationRow row;
-  if (sleepy) {
-    row.job_signature_name = "sleepy";
-    row.job_arguments = "{}";
-  }
-  row.max_value = rows;
-  row.batch_size = 100;
-  return bbmd::test::queue_migration(db, row);
-}
-
-std::int64_t three_batches(TestDatabase& db, bool sleepy = false) { return batches_of_100(db, 300, sleepy); }
-
-struct Validated {
-  bbmd::bbm::Migration m;
-  bbmd::bbm::Target target;
-};
-
-// Migration `id` as listed, and its target as the validator resolves it.
-asio::awaitable<Validated> validated(bbmd::db::Connection& conn, std::int64_t id, const WorkRegistry& registry) {
-  const auto m = co_await bbmd::bbm::migration_by_id(conn, id);
-  REQUIRE(m);
-  Validated out{*m, {}};
-  bbmd::bbm::Validator validator(registry);
-  const auto verdict = co_await validator.validate(conn, out.m, out.target);
-  REQUIRE(verdict.runnable());
-  co_return out;
+// t with ids 1..300 and a migration over it in three batches of 100: copy_column, or (sleepy)
+// the half-second SQL function above.
+std::int64_t three_batches(TestDatabase& db, bool sleepy = false) {
+  return bbmd::test::queue_over_t(db, 300, 100, sleepy ? "sleepy" : "copy_column");
 }
 
 // Another session: once the first batch sleeps, runs `during`; once that batch has committed,
@@ -271,7 +242,7 @@ TEST_CASE("a chained job the throttle stops is released, then resumed as attempt
                   "FROM background_migration_jobs ORDER BY min_value") ==
           Rows{{"1", "2", "1", "f", "NULL"}, {"101", "1", "0", "t", "t"}});
 
-    const auto v = co_await validated(*conn, id, registry);
+    const auto v = co_await bbmd::test::validated(*conn, id, registry);
     co_return co_await bbmd::bbm::lease_next_job(*conn, v.m, v.target, 100, options.lease);
   });
   CHECK(resumed.kind == bbmd::bbm::LeaseOutcome::Kind::leased);
@@ -303,14 +274,14 @@ Range range_of(const std::optional<bbmd::bbm::Job>& job) {
 TEST_CASE("a chained lease takes the lookahead's range only if it starts at the cursor and ends within the migration",
           "[bbm][chain][lookahead]") {
   TestDatabase db;
-  const auto id = batches_of_100(db, 500);
+  const auto id = bbmd::test::queue_over_t(db, 500, 100);
 
   auto options = bbmd::test::runner_options().lease;
   options.max_jobs_per_table = 10;  // the jobs stay leased: each lease here is one more running job
   const WorkRegistry registry;
   const auto ranges = bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<Range>> {
     auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "bbmd-test"));
-    const auto v = co_await validated(*conn, id, registry);
+    const auto v = co_await bbmd::test::validated(*conn, id, registry);
     const auto& m = v.m;
     const auto& target = v.target;
     const auto first = co_await bbmd::bbm::lease_next_job(*conn, m, target, 100, options);
@@ -341,7 +312,7 @@ TEST_CASE("the range lookahead finds the next range on a spare pooled connection
 
   bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "bbmd-test"));
-    const auto v = co_await validated(*conn, id, registry);
+    const auto v = co_await bbmd::test::validated(*conn, id, registry);
     const auto& target = v.target;
     bbmd::db::Pool::Options pool_options;
     pool_options.max_open = 1;
@@ -407,7 +378,7 @@ TEST_CASE("stopping the lookahead cancels a lookup stuck behind a lock and drops
   const WorkRegistry registry;
   bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "bbmd-test"));
-    const auto v = co_await validated(*conn, id, registry);
+    const auto v = co_await bbmd::test::validated(*conn, id, registry);
     bbmd::db::Pool::Options pool_options;
     pool_options.max_open = 1;
     auto pool = bbmd::db::Pool::create(ex, bbmd::db::conn_params(db.config(), "bbmd-test"), pool_options);

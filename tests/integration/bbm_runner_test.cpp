@@ -228,11 +228,10 @@ TEST_CASE("a worker whose lease was taken over cannot commit", "[bbm][runner][le
   bbmd::metrics::Metrics metrics;
   const auto outcome = bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<int> {
     auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "t"));
-    const auto m = *co_await bbmd::bbm::migration_by_id(*conn, id);
-    bbmd::bbm::Target target;
-    WorkRegistry registry;
-    bbmd::bbm::Validator v(registry);
-    REQUIRE((co_await v.validate(*conn, m, target)).runnable());
+    const WorkRegistry registry;
+    const auto v = co_await bbmd::test::validated(*conn, id, registry);
+    const auto& m = v.m;
+    const auto& target = v.target;
     const auto lease = co_await bbmd::bbm::lease_next_job(*conn, m, target, m.batch_size, bbmd::test::runner_options().lease);
     REQUIRE(lease.kind == bbmd::bbm::LeaseOutcome::Kind::leased);
     // Another worker takes the job over (as after an expiry): the fencing token moves on.

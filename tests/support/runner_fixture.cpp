@@ -1,7 +1,10 @@
 // In-process runner fixtures (see runner_fixture.hpp).
 #include "support/runner_fixture.hpp"
 
+#include <stdexcept>
+
 #include "bbm/migration_store.hpp"
+#include "bbm/validator.hpp"
 #include "db/connection.hpp"
 #include "db/conninfo.hpp"
 #include "metrics/metrics.hpp"
@@ -53,13 +56,27 @@ void make_table(TestDatabase& db, int n) {
   db.exec("INSERT INTO t SELECT g, g * 10, NULL FROM generate_series(1, " + std::to_string(n) + ") g");
 }
 
-std::int64_t queue_over_t(TestDatabase& db, int rows, int batch_size) {
+std::int64_t queue_over_t(TestDatabase& db, int rows, int batch_size, const std::string& function) {
   apply_bbmd_schema(db);
   make_table(db, rows);
   MigrationRow row;
+  if (function != row.job_signature_name) {
+    row.job_signature_name = function;
+    row.job_arguments = "{}";
+  }
   row.max_value = rows;
   row.batch_size = batch_size;
   return queue_migration(db, row);
+}
+
+asio::awaitable<Validated> validated(db::Connection& conn, std::int64_t id, const bbm::WorkRegistry& registry) {
+  const auto m = co_await bbm::migration_by_id(conn, id);
+  if (!m) throw std::runtime_error("migration " + std::to_string(id) + " not found");
+  Validated out{*m, {}};
+  bbm::Validator validator(registry);
+  const auto verdict = co_await validator.validate(conn, out.m, out.target);
+  if (!verdict.runnable()) throw std::runtime_error("migration " + std::to_string(id) + " not runnable: " + verdict.reason);
+  co_return out;
 }
 
 bbm::WorkRegistry registry_with(const std::string& name, const std::string& sql) {

@@ -1,5 +1,6 @@
 #pragma once
 // Drives bbm::Runner in-process against a test database, one step at a time.
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,9 +24,18 @@ std::vector<bbm::StepResult::Kind> drive(TestDatabase& db, const bbm::WorkRegist
 // t(id bigint pk, a int, b bigint) with ids 1..n and a = id * 10.
 void make_table(TestDatabase& db, int n);
 
-// bbmd's schema, t with ids 1..rows, and a copy_column migration over all of it in batches of
-// `batch_size`; returns its id.
-std::int64_t queue_over_t(TestDatabase& db, int rows, int batch_size);
+// bbmd's schema, t with ids 1..rows, and a migration over all of it in batches of `batch_size`
+// running `function` (copy_column b = a, or a SQL work function that takes no arguments);
+// returns its id.
+std::int64_t queue_over_t(TestDatabase& db, int rows, int batch_size, const std::string& function = "copy_column");
+
+struct Validated {
+  bbm::Migration m;
+  bbm::Target target;
+};
+// Migration `id` as listed, and its target as the validator resolves it. Throws
+// std::runtime_error if the migration is missing or its verdict is not runnable.
+boost::asio::awaitable<Validated> validated(db::Connection& conn, std::int64_t id, const bbm::WorkRegistry& registry);
 
 // The built-ins plus one SQL work function.
 bbm::WorkRegistry registry_with(const std::string& name, const std::string& sql);
