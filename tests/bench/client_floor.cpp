@@ -1,10 +1,11 @@
-// The pipelined client floor (see client_floor.hpp), on plain blocking libpq.
+// The pipelined client floors (see client_floor.hpp), on plain blocking libpq.
 #include "bench/client_floor.hpp"
 
 #include <libpq-fe.h>
 
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 #include "bench/harness.hpp"
 
@@ -16,55 +17,117 @@ namespace {
 // enough that neither side's socket buffer fills while the other is not reading.
 constexpr std::size_t kInFlight = 8;
 
+constexpr const char* kLockMigration =
+    "SELECT 1 FROM batched_background_migrations WHERE id = $1 FOR NO KEY UPDATE";
+constexpr const char* kInsertJob =
+    "INSERT INTO background_migration_jobs (batched_background_migration_id, min_value, max_value, status, "
+    "attempts, started_at, finished_at, batch_size) VALUES ($1, $2, $3, 2, 1, now(), clock_timestamp(), $4)";
+
 using Session = std::unique_ptr<PGconn, decltype(&PQfinish)>;
 
 [[noreturn]] void fail(PGconn* conn, const std::string& what) {
   throw BenchError("pipelined client: " + what + ": " + PQerrorMessage(conn));
 }
 
-void expect(PGresult* r, ExecStatusType status, const std::string& what) {
-  const bool ok = r != nullptr && PQresultStatus(r) == status;
+void expect_ok(PGresult* r, const std::string& what) {
+  const auto status = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_PIPELINE_SYNC;
   const std::string message = r != nullptr ? PQresultErrorMessage(r) : "no result";
   PQclear(r);
   if (!ok) throw BenchError("pipelined client: " + what + ": " + message);
 }
 
-// One batch's answers: the UPDATE's result, the end of its results, then the Sync.
-void read_batch(PGconn* conn) {
-  expect(PQgetResult(conn), PGRES_COMMAND_OK, "UPDATE");
-  if (PGresult* end = PQgetResult(conn)) {
-    PQclear(end);
-    fail(conn, "more than one result for the UPDATE");
+// One statement's prepared name and its parameters.
+struct Step {
+  const char* name;
+  std::vector<std::string> values;
+};
+
+class Floor {
+ public:
+  Floor(PGconn* conn, std::optional<std::int64_t> job_rows_for) : conn_(conn), migration_(job_rows_for) {}
+
+  void prepare(const std::string& table) {
+    prepare_one("work", "UPDATE " + table + " SET b = a WHERE id BETWEEN $1 AND $2 AND b IS DISTINCT FROM a", 2);
+    if (!migration_) return;
+    prepare_one("lock", kLockMigration, 1);
+    prepare_one("job", kInsertJob, 4);
+    prepare_one("begin", "BEGIN", 0);
+    prepare_one("commit", "COMMIT", 0);
   }
-  expect(PQgetResult(conn), PGRES_PIPELINE_SYNC, "commit");
-}
+
+  // Queues one batch's statements and the Sync that ends them.
+  void send(long long lo, long long hi) {
+    const std::string from = std::to_string(lo), to = std::to_string(hi);
+    std::vector<Step> steps;
+    if (migration_) {
+      const std::string id = std::to_string(*migration_);
+      steps = {{"begin", {}}, {"lock", {id}}, {"work", {from, to}},
+               {"job", {id, from, to, std::to_string(hi - lo + 1)}}, {"commit", {}}};
+    } else {
+      steps = {{"work", {from, to}}};
+    }
+    for (const auto& step : steps) {
+      std::vector<const char*> values;
+      for (const auto& v : step.values) values.push_back(v.c_str());
+      if (PQsendQueryPrepared(conn_, step.name, static_cast<int>(values.size()), values.data(), nullptr, nullptr,
+                              0) != 1) {
+        fail(conn_, "send");
+      }
+    }
+    if (PQpipelineSync(conn_) != 1) fail(conn_, "sync");
+    sent_.push_back(steps.size());
+  }
+
+  // Reads the oldest batch's answers: each statement's result and the end of its results, then
+  // the Sync.
+  void read() {
+    const std::size_t statements = sent_.front();
+    sent_.erase(sent_.begin());
+    for (std::size_t i = 0; i < statements; ++i) {
+      expect_ok(PQgetResult(conn_), "statement");
+      if (PGresult* end = PQgetResult(conn_)) {
+        PQclear(end);
+        fail(conn_, "more than one result for a statement");
+      }
+    }
+    PGresult* sync = PQgetResult(conn_);
+    const bool synced = sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if (!synced) fail(conn_, "no Sync after the batch");
+  }
+
+  std::size_t in_flight() const { return sent_.size(); }
+
+ private:
+  void prepare_one(const char* name, const std::string& sql, int params) {
+    expect_ok(PQprepare(conn_, name, sql.c_str(), params, nullptr), std::string("prepare ") + name);
+  }
+
+  PGconn* conn_;
+  std::optional<std::int64_t> migration_;
+  std::vector<std::size_t> sent_;  // statements per batch in flight, oldest first
+};
 
 }  // namespace
 
 double pipelined_client_seconds(const std::string& conninfo, const std::string& table, long long rows,
-                                int batch_size) {
+                                int batch_size, std::optional<std::int64_t> job_rows_for) {
   Session session(PQconnectdb(conninfo.c_str()), &PQfinish);
   PGconn* conn = session.get();
   if (PQstatus(conn) != CONNECTION_OK) fail(conn, "connect");
-  const std::string sql = "UPDATE " + table + " SET b = a WHERE id BETWEEN $1 AND $2 AND b IS DISTINCT FROM a";
-  expect(PQprepare(conn, "work", sql.c_str(), 2, nullptr), PGRES_COMMAND_OK, "prepare");
+  Floor floor(conn, job_rows_for);
+  floor.prepare(table);
   if (PQenterPipelineMode(conn) != 1) fail(conn, "pipeline mode");
 
   return timed([&] {
-    std::size_t in_flight = 0;
-    for (long long lo = 1; lo <= rows || in_flight > 0;) {
-      if (lo <= rows && in_flight < kInFlight) {
-        const std::string from = std::to_string(lo);
-        const std::string to = std::to_string(lo + batch_size - 1);
-        const char* values[] = {from.c_str(), to.c_str()};
-        if (PQsendQueryPrepared(conn, "work", 2, values, nullptr, nullptr, 0) != 1) fail(conn, "send");
-        if (PQpipelineSync(conn) != 1) fail(conn, "sync");
-        ++in_flight;
+    for (long long lo = 1; lo <= rows || floor.in_flight() > 0;) {
+      if (lo <= rows && floor.in_flight() < kInFlight) {
+        floor.send(lo, lo + batch_size - 1);
         lo += batch_size;
         continue;
       }
-      read_batch(conn);
-      --in_flight;
+      floor.read();
     }
   });
 }
