@@ -1,6 +1,7 @@
 // Non-blocking libpq connection: connect, query and cancel driven by Asio socket readiness.
 #include "db/connection.hpp"
 
+#include "db/statement_cache.hpp"
 #include "log/log.hpp"
 
 #include <libpq-fe.h>
@@ -12,7 +13,6 @@
 #include <boost/system/system_error.hpp>
 #include <optional>
 #include <stdexcept>
-#include <unordered_map>
 
 namespace bbmd::db {
 
@@ -70,12 +70,8 @@ struct Connection::Impl {
   QueryObserver observer;
   bool broken = false;
   bool busy = false;  // a query is in flight: one at a time per connection
-  // Pipeline statements with parameters run as named prepared statements, parsed and planned
-  // once per session instead of once per job (the lease statement alone took ~1 ms to parse and
-  // plan). Keyed by SQL text, bounded so that per-migration statements cannot pile up.
-  std::unordered_map<std::string, std::string> prepared;
-  std::size_t next_prepared = 0;
-  static constexpr std::size_t kMaxPrepared = 64;
+  // Pipeline statements with parameters run as named prepared statements (statement_cache.hpp).
+  StatementCache prepared;
 
   ~Impl() { unwatch(); }
 
@@ -125,7 +121,9 @@ struct Connection::Impl {
   asio::awaitable<PGresultPtr> read_results();
   asio::awaitable<PGresultPtr> read_one();
   asio::awaitable<std::vector<PGresultPtr>> pipeline(const std::vector<Statement>& statements);
-  const std::string* prepare(const Statement& s, bool& sent_parse);
+  std::optional<std::string> prepare(const Statement& s, bool& sent_parse);
+  std::vector<std::string> queue_deallocations();
+  asio::awaitable<void> read_deallocations(std::vector<std::string> names);
   [[noreturn]] void throw_failure(PGresultPtr res);
 };
 
@@ -240,19 +238,50 @@ asio::awaitable<PGresultPtr> Connection::Impl::read_one() {
   }
 }
 
-// The name `s` runs under as a prepared statement, queueing its Parse on first use (sent_parse);
-// nullptr: run it unnamed (no parameters, or the session already holds kMaxPrepared).
-const std::string* Connection::Impl::prepare(const Statement& s, bool& sent_parse) {
+// The name `s` runs under as a prepared statement, queueing its Parse first when the name is
+// new (sent_parse); nullopt: run it unnamed (no parameters, or the cache is full).
+std::optional<std::string> Connection::Impl::prepare(const Statement& s, bool& sent_parse) {
   sent_parse = false;
-  if (s.params.empty()) return nullptr;
-  if (auto it = prepared.find(s.sql); it != prepared.end()) return &it->second;
-  if (prepared.size() >= kMaxPrepared) return nullptr;
-  const auto& name = prepared.emplace(s.sql, "bbmd_" + std::to_string(next_prepared++)).first->second;
-  if (!PQsendPrepare(conn.get(), name.c_str(), s.sql.c_str(), static_cast<int>(s.params.size()), nullptr)) {
-    fail_lost("queueing a pipeline statement failed");  // nothing is sent yet; drop the connection
+  if (s.params.empty()) return std::nullopt;
+  auto use = prepared.use(s.sql);
+  if (!use) return std::nullopt;
+  if (use->parse) {
+    if (!PQsendPrepare(conn.get(), use->name.c_str(), s.sql.c_str(), static_cast<int>(s.params.size()), nullptr)) {
+      fail_lost("queueing a pipeline statement failed");  // nothing is sent yet; drop the connection
+    }
+    sent_parse = true;
   }
-  sent_parse = true;
-  return &name;
+  return std::move(use->name);
+}
+
+// Retired prepared statements are deallocated in a Sync segment of their own ahead of the
+// caller's, in the same round trip, and only outside a transaction: a failing DEALLOCATE can
+// then never abort the caller's statements or an open transaction.
+std::vector<std::string> Connection::Impl::queue_deallocations() {
+  PGconn* c = conn.get();
+  if (PQtransactionStatus(c) != PQTRANS_IDLE) return {};
+  auto names = prepared.take_retired();
+  if (names.empty()) return names;
+  for (const auto& name : names) {
+    const std::string sql = "DEALLOCATE " + name;
+    if (!PQsendQueryParams(c, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0)) {
+      fail_lost("queueing a pipeline statement failed");
+    }
+  }
+  if (!PQpipelineSync(c)) fail_lost("queueing a pipeline sync failed");
+  return names;
+}
+
+// A DEALLOCATE skipped (the server saw no statement of it) is tried again next time; any other
+// failure means the server does not hold the name.
+asio::awaitable<void> Connection::Impl::read_deallocations(std::vector<std::string> names) {
+  if (names.empty()) co_return;
+  for (auto& name : names) {
+    auto res = co_await read_results();
+    if (res && PQresultStatus(res.get()) == PGRES_PIPELINE_ABORTED) prepared.retire(std::move(name));
+  }
+  auto sync = co_await read_one();
+  if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) fail_lost("pipeline did not end with its sync");
 }
 
 // Queues every statement and a Sync, flushes once, then reads each statement's results and the
@@ -261,12 +290,13 @@ const std::string* Connection::Impl::prepare(const Statement& s, bool& sent_pars
 asio::awaitable<std::vector<PGresultPtr>> Connection::Impl::pipeline(const std::vector<Statement>& statements) {
   PGconn* c = conn.get();
   if (!PQenterPipelineMode(c)) throw Error(ErrorKind::other, "", trimmed(PQerrorMessage(c)));
+  auto deallocating = queue_deallocations();
   std::vector<bool> parsing(statements.size(), false);
   for (std::size_t i = 0; i < statements.size(); ++i) {
     const auto& s = statements[i];
     const auto values = param_values(s.params);
     bool sent_parse = false;
-    const std::string* name = prepare(s, sent_parse);
+    const auto name = prepare(s, sent_parse);
     parsing[i] = sent_parse;
     const int n = static_cast<int>(values.size());
     const int sent = name ? PQsendQueryPrepared(c, name->c_str(), n, values.data(), nullptr, nullptr, 0)
@@ -275,13 +305,14 @@ asio::awaitable<std::vector<PGresultPtr>> Connection::Impl::pipeline(const std::
   }
   if (!PQpipelineSync(c)) fail_lost("queueing a pipeline sync failed");
   co_await flush();
+  co_await read_deallocations(std::move(deallocating));
   std::vector<PGresultPtr> results;
   for (std::size_t i = 0; i < statements.size(); ++i) {
     if (parsing[i]) {
       auto parsed = co_await read_results();
       const bool ok = parsed && PQresultStatus(parsed.get()) == PGRES_COMMAND_OK;
       if (!ok) {
-        prepared.erase(statements[i].sql);
+        prepared.forget(statements[i].sql);
         auto skipped = co_await read_results();
         results.push_back(std::move(parsed));
         continue;

@@ -1,5 +1,5 @@
 // db::Connection against a real PostgreSQL: params, quoting, SQLSTATEs, lost connections,
-// cancel, non-blocking interleaving and the connect timeout.
+// cancel, non-blocking interleaving, the connect timeout, and pipeline statements planned afresh.
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
@@ -9,6 +9,7 @@
 
 #include "db/connection.hpp"
 #include "db/conninfo.hpp"
+#include "db/statement_cache.hpp"
 #include "support/async.hpp"
 #include "support/poll.hpp"
 #include "support/test_db.hpp"
@@ -107,6 +108,56 @@ TEST_CASE("bound parameters round-trip as values, never as SQL", "[db][connectio
   CHECK(res.get_bool(0, "is_null"));
   CHECK_THROWS_AS(res.column("nope"), std::out_of_range);
   CHECK_THROWS_WITH(res.get_int(0, "s"), Catch::Contains("\"s\""));
+}
+
+// The plan the session's prepared statement for `sql` runs under now, and how many prepared
+// statements the session holds for it.
+struct PreparedPlan {
+  std::string plan;
+  std::int64_t held = 0;
+};
+
+asio::awaitable<PreparedPlan> prepared_plan(Connection& c, const std::string& sql) {
+  PreparedPlan out;
+  auto held = co_await c.query("held", "SELECT name FROM pg_prepared_statements WHERE statement = $1", sql);
+  out.held = static_cast<std::int64_t>(held.rows());
+  if (held.rows() != 1) co_return out;
+  const std::string explain = "EXPLAIN EXECUTE " + held.get_string(0, "name") + "(1)";
+  auto plan = co_await c.query("plan", explain);
+  for (int row = 0; row < plan.rows(); ++row) out.plan += plan.get_string(row, 0) + "\n";
+  co_return out;
+}
+
+TEST_CASE("a pipeline statement is planned afresh for its grown table after kReplanAfterUses uses",
+          "[db][connection][statement_cache]") {
+  TestDatabase db;
+  // Statistics that call the table empty, as after an operator deleted old jobs and vacuum ran.
+  db.exec("CREATE TABLE grows (id bigint PRIMARY KEY, note text) WITH (autovacuum_enabled = false)");
+  db.exec("INSERT INTO grows SELECT g, 'x' FROM generate_series(1, 2000) g");
+  db.exec("DELETE FROM grows");
+  db.exec("VACUUM (ANALYZE) grows");
+  const std::string lookup = "SELECT count(*) FROM grows WHERE id = $1";
+  struct Seen {
+    PreparedPlan before, after;
+  };
+  const auto seen = run_async([&](asio::any_io_executor ex) -> asio::awaitable<Seen> {
+    auto c = co_await connect(ex, db);
+    const std::vector<bbmd::db::Statement> one{bbmd::db::Statement{lookup, bbmd::db::Params{std::int64_t{1}}}};
+    std::uint32_t uses = 0;
+    for (; uses < 10; ++uses) co_await c->pipeline("lookup", one);  // planned for the empty table
+    co_await c->query("grow", "INSERT INTO grows SELECT g, repeat('x', 100) FROM generate_series(1, 20000) g");
+    Seen out;
+    out.before = co_await prepared_plan(*c, lookup);
+    for (; uses <= bbmd::db::StatementCache::kReplanAfterUses; ++uses) co_await c->pipeline("lookup", one);
+    co_await c->pipeline("lookup", one);  // deallocates the retired name
+    out.after = co_await prepared_plan(*c, lookup);
+    co_return out;
+  });
+  INFO("plan before:\n" << seen.before.plan << "plan after:\n" << seen.after.plan);
+  REQUIRE(seen.before.held == 1);
+  CHECK_THAT(seen.before.plan, Catch::Contains("Seq Scan on grows"));
+  REQUIRE(seen.after.held == 1);
+  CHECK_THAT(seen.after.plan, Catch::Contains("Index") && !Catch::Contains("Seq Scan"));
 }
 
 TEST_CASE("affected_rows counts changed rows", "[db][connection]") {
