@@ -8,12 +8,16 @@
 #include <chrono>
 #include <exception>
 #include <string>
+#include <vector>
 
+#include "db/connection.hpp"
 #include "db/pool.hpp"
 
 namespace bbmd::bbm {
 
 struct RangePrefetch::Lookup {
+  std::string statement_timeout;
+  std::string lock_timeout;
   std::int64_t from = 0;
   std::int64_t to = 0;
   std::int64_t batch_size = 0;
@@ -24,16 +28,24 @@ struct RangePrefetch::Lookup {
 
 namespace {
 
+// Transaction-local, so they hold for the lookup that follows in the same implicit transaction.
+constexpr const char* kTimeouts =
+    "SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)";
+
 // Detached: owns copies of everything it uses, so the runner may move on or go away meanwhile.
 boost::asio::awaitable<void> look_up(std::shared_ptr<db::Pool> pool, std::string sql,
                                      std::shared_ptr<RangePrefetch::Lookup> lookup) {
   try {
     auto conn = co_await pool->acquire_if_free();
     if (conn) {
+      std::vector<db::Statement> statements;
+      statements.push_back(db::Statement{kTimeouts, db::Params{lookup->statement_timeout, lookup->lock_timeout}});
+      statements.push_back(db::Statement{sql, db::Params{lookup->from, lookup->to, lookup->batch_size}});
       const auto start = std::chrono::steady_clock::now();
-      auto r = co_await conn->query("bbm_batch_range_lookahead", sql, lookup->from, lookup->to, lookup->batch_size);
+      const auto results = co_await conn->pipeline("bbm_batch_range_lookahead", statements);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (const auto last = r.opt_int(0, 0)) lookup->found = RangePrefetch::Found{KeyRange{lookup->from, *last}, seconds};
+      const auto last = results.back().opt_int(0, 0);
+      if (last) lookup->found = RangePrefetch::Found{KeyRange{lookup->from, *last}, seconds};
     }
   } catch (const std::exception&) {
     // Only a hint: without it the lease scans the range itself. A broken connection is dropped
@@ -44,12 +56,18 @@ boost::asio::awaitable<void> look_up(std::shared_ptr<db::Pool> pool, std::string
 
 }  // namespace
 
-RangePrefetch::RangePrefetch(std::shared_ptr<db::Pool> pool) : pool_(std::move(pool)) {}
+RangePrefetch::RangePrefetch(std::shared_ptr<db::Pool> pool, std::chrono::milliseconds statement_timeout,
+                             std::chrono::milliseconds lock_timeout)
+    : pool_(std::move(pool)),
+      statement_timeout_(std::to_string(statement_timeout.count()) + "ms"),
+      lock_timeout_(std::to_string(lock_timeout.count()) + "ms") {}
 
 void RangePrefetch::start(const boost::asio::any_io_executor& ex, const Target& target, std::int64_t from,
                           std::int64_t to, std::int64_t batch_size) {
   if (from > to || (lookup_ && lookup_->running)) return;
   lookup_ = std::make_shared<Lookup>();
+  lookup_->statement_timeout = statement_timeout_;
+  lookup_->lock_timeout = lock_timeout_;
   lookup_->from = from;
   lookup_->to = to;
   lookup_->batch_size = batch_size;

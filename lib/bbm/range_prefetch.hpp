@@ -5,9 +5,11 @@
 // of it on the batch's backend; here it runs on another backend, meanwhile. What it finds is
 // only a hint: the lease takes it only if its cursor still starts where the lookup started.
 #include <boost/asio/any_io_executor.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "bbm/batching.hpp"
 #include "bbm/migration.hpp"
@@ -25,7 +27,10 @@ class RangePrefetch {
     double seconds = 0;  // how long the lookup's query took
   };
 
-  explicit RangePrefetch(std::shared_ptr<db::Pool> pool);
+  // Each lookup runs under the batch's statement and lock timeouts: one stuck behind a lock
+  // (DDL on the table, say) gives up and returns its connection rather than wait unbounded.
+  RangePrefetch(std::shared_ptr<db::Pool> pool, std::chrono::milliseconds statement_timeout,
+                std::chrono::milliseconds lock_timeout);
 
   // Starts looking up the range of up to `batch_size` rows from key `from` (up to `to`) on the
   // executor, unless a lookup is still running or the pool has no connection to spare at once.
@@ -44,6 +49,8 @@ class RangePrefetch {
 
  private:
   std::shared_ptr<db::Pool> pool_;
+  std::string statement_timeout_;  // as set_config takes them: "<n>ms"
+  std::string lock_timeout_;
   std::shared_ptr<Lookup> lookup_;
 };
 

@@ -45,7 +45,10 @@ Runner::Runner(const WorkRegistry& registry, metrics::Metrics& metrics, log::Log
       validator_(registry),
       sizes_(sizes ? sizes : &own_sizes_),
       throttle_(throttle),
-      lookahead_(lookahead_pool ? std::make_unique<RangePrefetch>(std::move(lookahead_pool)) : nullptr) {}
+      lookahead_(lookahead_pool ? std::make_unique<RangePrefetch>(std::move(lookahead_pool),
+                                                                  options_.batch.statement_timeout,
+                                                                  options_.batch.lock_timeout)
+                                : nullptr) {}
 
 boost::asio::awaitable<StepResult> Runner::step(db::Connection& conn, const Migration& m) {
   Target target;

@@ -265,6 +265,22 @@ asio::awaitable<std::optional<bbmd::bbm::Job>> chain_with(bbmd::db::Connection& 
 
 using Range = std::pair<std::int64_t, std::int64_t>;
 
+// A pool of one connection to `db`, as the lookahead borrows from.
+std::shared_ptr<bbmd::db::Pool> one_connection_pool(asio::any_io_executor ex, const TestDatabase& db,
+                                                    bbmd::db::QueryObserver observer = {}) {
+  bbmd::db::Pool::Options options;
+  options.max_open = 1;
+  return bbmd::db::Pool::create(ex, bbmd::db::conn_params(db.config(), "bbmd-test"), options, std::move(observer));
+}
+
+// Another session holding an ACCESS EXCLUSIVE lock on t until reset (not the test's own session:
+// it polls pg_stat_activity, which a transaction would show as it was when first read).
+std::unique_ptr<PGconn, decltype(&PQfinish)> lock_table_t(const TestDatabase& db) {
+  std::unique_ptr<PGconn, decltype(&PQfinish)> locker(PQconnectdb(db.conninfo().c_str()), &PQfinish);
+  PQclear(PQexec(locker.get(), "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE"));
+  return locker;
+}
+
 Range range_of(const std::optional<bbmd::bbm::Job>& job) {
   return job ? Range{job->min_value, job->max_value} : Range{0, 0};
 }
@@ -314,10 +330,8 @@ TEST_CASE("the range lookahead finds the next range on a spare pooled connection
     auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "bbmd-test"));
     const auto v = co_await bbmd::test::validated(*conn, id, registry);
     const auto& target = v.target;
-    bbmd::db::Pool::Options pool_options;
-    pool_options.max_open = 1;
-    auto pool = bbmd::db::Pool::create(ex, bbmd::db::conn_params(db.config(), "bbmd-test"), pool_options);
-    bbmd::bbm::RangePrefetch lookahead(pool);
+    auto pool = one_connection_pool(ex, db);
+    bbmd::bbm::RangePrefetch lookahead(pool, 60s, 60s);
 
     lookahead.start(ex, target, 101, 300, 100);
     const bool found = co_await bbmd::test::async_poll_until([&] { return lookahead.ready(101, 100).has_value(); }, 10s, 5ms);
@@ -346,10 +360,7 @@ TEST_CASE("with a lookahead pool, chained leases take the ranges the lookahead f
   const auto registry = sleepy_registry();
   const auto kinds = bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<Kinds> {
     auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "bbmd-test"));
-    bbmd::db::Pool::Options pool_options;
-    pool_options.max_open = 1;
-    auto pool = bbmd::db::Pool::create(ex, bbmd::db::conn_params(db.config(), "bbmd-test"), pool_options,
-                                       [&](std::string_view name, double, bool) { queries.emplace(name); });
+    auto pool = one_connection_pool(ex, db, [&](std::string_view name, double, bool) { queries.emplace(name); });
     bbmd::bbm::Runner runner(registry, metrics, bbmd::log::Logger("test"), chaining(), nullptr, nullptr, pool);
     Kinds out;
     for (int i = 0; i < 3 && (out.empty() || out.back() == StepResult::Kind::job_finished); ++i) {
@@ -371,41 +382,68 @@ TEST_CASE("with a lookahead pool, chained leases take the ranges the lookahead f
                   "\",migration_name=\"" + MigrationRow{}.name + "\"} 3") != std::string::npos);
 }
 
-TEST_CASE("stopping the lookahead cancels a lookup stuck behind a lock and drops its connection",
-          "[bbm][chain][lookahead]") {
+namespace {
+
+// How a lookup stuck behind a lock on t ends: stopped (shutdown), or by its own lock timeout.
+enum class LookupEnd { stopped, lock_timeout };
+
+// Starts a lookup while another session locks t, ends it as `end` says, and checks that the
+// connection was dropped (stopped mid-query) or kept (a lock timeout leaves it usable), that
+// nothing was found, and that once the lock is gone the same lookahead looks up again.
+void check_lookup_behind_lock(LookupEnd end) {
   TestDatabase db;
   const auto id = three_batches(db);
   const WorkRegistry registry;
+  const auto lock_timeout = end == LookupEnd::lock_timeout ? 300ms : 60s;
   bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "bbmd-test"));
     const auto v = co_await bbmd::test::validated(*conn, id, registry);
-    bbmd::db::Pool::Options pool_options;
-    pool_options.max_open = 1;
-    auto pool = bbmd::db::Pool::create(ex, bbmd::db::conn_params(db.config(), "bbmd-test"), pool_options);
-    bbmd::bbm::RangePrefetch lookahead(pool);
+    auto pool = one_connection_pool(ex, db);
+    bbmd::bbm::RangePrefetch lookahead(pool, 60s, lock_timeout);
 
-    // Another session holds the lock (the test's own session polls pg_stat_activity, which a
-    // transaction would show as it was when first read).
-    std::unique_ptr<PGconn, decltype(&PQfinish)> locker(PQconnectdb(db.conninfo().c_str()), &PQfinish);
-    PQclear(PQexec(locker.get(), "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE"));
+    auto locker = lock_table_t(db);
+    const auto started = std::chrono::steady_clock::now();
     lookahead.start(ex, v.target, 101, 300, 100);
     const bool blocked = co_await bbmd::test::async_poll_until([&] {
       return db.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                       "AND wait_event_type = 'Lock'") == 1;
-    }, 10s, 5ms);
-    REQUIRE(blocked);
-    lookahead.stop();
-    const bool gave_up = co_await bbmd::test::async_poll_until([&] { return pool->stats().in_use == 0; }, 5s, 5ms);
-    CHECK(gave_up);
-    CHECK(pool->stats().open == 0);  // cancelled mid-query: dropped, never reused
+    }, 10s, 1ms);
+    if (end == LookupEnd::stopped) {
+      REQUIRE(blocked);
+      lookahead.stop();
+    }
+    const bool gave_up = co_await bbmd::test::async_poll_until([&] { return pool->stats().in_use == 0; }, 10s, 5ms);
+    const auto waited = std::chrono::steady_clock::now() - started;
+    REQUIRE(gave_up);
+    if (end == LookupEnd::lock_timeout) {
+      CHECK(waited >= lock_timeout);
+      CHECK(waited < 5s);
+      // The server gave up too (a stopped lookup's backend waits until it notices the client left).
+      CHECK(db.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                     "AND wait_event_type = 'Lock'") == 0);
+    }
+    // Stopped mid-query, the connection is dropped; a lock timeout leaves it usable.
+    CHECK(pool->stats().open == (end == LookupEnd::stopped ? 0u : 1u));
     CHECK_FALSE(lookahead.ready(101, 100));
     locker.reset();
 
-    lookahead.start(ex, v.target, 101, 300, 100);  // a stopped lookahead can look again
+    lookahead.start(ex, v.target, 101, 300, 100);
     const bool found = co_await bbmd::test::async_poll_until([&] { return lookahead.ready(101, 100).has_value(); }, 10s, 5ms);
     REQUIRE(found);
     CHECK(lookahead.ready(101, 100)->range.max == 200);
   });
+}
+
+}  // namespace
+
+TEST_CASE("stopping the lookahead cancels a lookup stuck behind a lock and drops its connection",
+          "[bbm][chain][lookahead]") {
+  check_lookup_behind_lock(LookupEnd::stopped);
+}
+
+TEST_CASE("a lookup stuck behind a lock gives up at the lock timeout and its connection serves the next one",
+          "[bbm][chain][lookahead]") {
+  check_lookup_behind_lock(LookupEnd::lock_timeout);
 }
 
 TEST_CASE("the foreground run looks ahead too, when given a lookahead pool", "[bbm][chain][lookahead]") {
@@ -416,10 +454,7 @@ TEST_CASE("the foreground run looks ahead too, when given a lookahead pool", "[b
   const auto registry = sleepy_registry();
   const auto report = bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<bbmd::bbm::SyncReport> {
     auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "bbmd-test"));
-    bbmd::db::Pool::Options pool_options;
-    pool_options.max_open = 1;
-    auto pool = bbmd::db::Pool::create(ex, bbmd::db::conn_params(db.config(), "bbmd-test"), pool_options,
-                                       [&](std::string_view name, double, bool) { queries.emplace(name); });
+    auto pool = one_connection_pool(ex, db, [&](std::string_view name, double, bool) { queries.emplace(name); });
     bbmd::bbm::SyncWorker worker(registry, metrics, chaining(), [](const std::string&) {}, pool);
     co_return co_await worker.run_all(*conn);
   });
