@@ -61,9 +61,8 @@ boost::asio::awaitable<std::int64_t> start_and_work(db::Connection& conn, const 
   const std::int64_t sub_batch = job.sub_batch_size > 0 ? job.sub_batch_size : m.sub_batch_size;
   std::vector<db::Statement> start;
   start.push_back(db::Statement{"BEGIN", {}});
-  start.push_back(db::Statement{kStart, db::Params{job.id, job.lease_token,
-                                                   std::to_string(options.statement_timeout.count()) + "ms",
-                                                   std::to_string(options.lock_timeout.count()) + "ms"}});
+  start.push_back(db::Statement{kStart, db::Params{job.id, job.lease_token, options.statement_timeout,
+                                                   options.lock_timeout}});
   if (sub_batch <= 0) start.push_back(work_statement(target, job.min_value, job.max_value));
   // Named for the work (its time is nearly all of it), so the work function's query series stays.
   const std::string name = "bbm_work_" + m.job_signature_name;

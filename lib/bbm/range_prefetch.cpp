@@ -16,8 +16,6 @@
 namespace bbmd::bbm {
 
 struct RangePrefetch::Lookup {
-  std::string statement_timeout;
-  std::string lock_timeout;
   std::int64_t from = 0;
   std::int64_t to = 0;
   std::int64_t batch_size = 0;
@@ -33,13 +31,13 @@ constexpr const char* kTimeouts =
     "SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)";
 
 // Detached: owns copies of everything it uses, so the runner may move on or go away meanwhile.
-boost::asio::awaitable<void> look_up(std::shared_ptr<db::Pool> pool, std::string sql,
+boost::asio::awaitable<void> look_up(std::shared_ptr<db::Pool> pool, std::string sql, db::Params timeouts,
                                      std::shared_ptr<RangePrefetch::Lookup> lookup) {
   try {
     auto conn = co_await pool->acquire_if_free();
     if (conn) {
       std::vector<db::Statement> statements;
-      statements.push_back(db::Statement{kTimeouts, db::Params{lookup->statement_timeout, lookup->lock_timeout}});
+      statements.push_back(db::Statement{kTimeouts, std::move(timeouts)});
       statements.push_back(db::Statement{sql, db::Params{lookup->from, lookup->to, lookup->batch_size}});
       const auto start = std::chrono::steady_clock::now();
       const auto results = co_await conn->pipeline("bbm_batch_range_lookahead", statements);
@@ -58,20 +56,16 @@ boost::asio::awaitable<void> look_up(std::shared_ptr<db::Pool> pool, std::string
 
 RangePrefetch::RangePrefetch(std::shared_ptr<db::Pool> pool, std::chrono::milliseconds statement_timeout,
                              std::chrono::milliseconds lock_timeout)
-    : pool_(std::move(pool)),
-      statement_timeout_(std::to_string(statement_timeout.count()) + "ms"),
-      lock_timeout_(std::to_string(lock_timeout.count()) + "ms") {}
+    : pool_(std::move(pool)), timeouts_{statement_timeout, lock_timeout} {}
 
 void RangePrefetch::start(const boost::asio::any_io_executor& ex, const Target& target, std::int64_t from,
                           std::int64_t to, std::int64_t batch_size) {
   if (from > to || (lookup_ && lookup_->running)) return;
   lookup_ = std::make_shared<Lookup>();
-  lookup_->statement_timeout = statement_timeout_;
-  lookup_->lock_timeout = lock_timeout_;
   lookup_->from = from;
   lookup_->to = to;
   lookup_->batch_size = batch_size;
-  boost::asio::co_spawn(ex, look_up(pool_, range_end_sql(target), lookup_),
+  boost::asio::co_spawn(ex, look_up(pool_, range_end_sql(target), timeouts_, lookup_),
                         boost::asio::bind_cancellation_slot(lookup_->cancel.slot(), boost::asio::detached));
 }
 

@@ -9,10 +9,10 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <string>
 
 #include "bbm/batching.hpp"
 #include "bbm/migration.hpp"
+#include "db/params.hpp"
 
 namespace bbmd::db {
 class Pool;
@@ -49,8 +49,7 @@ class RangePrefetch {
 
  private:
   std::shared_ptr<db::Pool> pool_;
-  std::string statement_timeout_;  // as set_config takes them: "<n>ms"
-  std::string lock_timeout_;
+  db::Params timeouts_;  // statement_timeout, lock_timeout: the lookup's set_config values
   std::shared_ptr<Lookup> lookup_;
 };
 

@@ -1,5 +1,6 @@
 #pragma once
 // Bound query parameters, always sent in text format. Values never become SQL text.
+#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <initializer_list>
@@ -21,6 +22,8 @@ class Param {
     requires(!std::same_as<T, bool>)
   Param(T v) : value_(std::to_string(v)) {}
   Param(double v);
+  // A duration as PostgreSQL's time settings take it (statement_timeout, lock_timeout): "<n>ms".
+  Param(std::chrono::milliseconds v) : value_(std::to_string(v.count()) + "ms") {}
   template <typename T>
   Param(const std::optional<T>& v) {
     if (v) value_ = Param(*v).value_;

@@ -31,7 +31,7 @@ using Session = std::unique_ptr<PGconn, decltype(&PQfinish)>;
 
 void expect_ok(PGresult* r, const std::string& what) {
   const auto status = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-  const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_PIPELINE_SYNC;
+  const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
   const std::string message = r != nullptr ? PQresultErrorMessage(r) : "no result";
   PQclear(r);
   if (!ok) throw BenchError("pipelined client: " + what + ": " + message);
@@ -76,15 +76,15 @@ class Floor {
       }
     }
     if (PQpipelineSync(conn_) != 1) fail(conn_, "sync");
-    sent_.push_back(steps.size());
+    statements_per_batch_ = steps.size();
+    ++in_flight_;
   }
 
   // Reads the oldest batch's answers: each statement's result and the end of its results, then
   // the Sync.
   void read() {
-    const std::size_t statements = sent_.front();
-    sent_.erase(sent_.begin());
-    for (std::size_t i = 0; i < statements; ++i) {
+    --in_flight_;
+    for (std::size_t i = 0; i < statements_per_batch_; ++i) {
       expect_ok(PQgetResult(conn_), "statement");
       if (PGresult* end = PQgetResult(conn_)) {
         PQclear(end);
@@ -97,7 +97,7 @@ class Floor {
     if (!synced) fail(conn_, "no Sync after the batch");
   }
 
-  std::size_t in_flight() const { return sent_.size(); }
+  std::size_t in_flight() const { return in_flight_; }
 
  private:
   void prepare_one(const char* name, const std::string& sql, int params) {
@@ -106,7 +106,8 @@ class Floor {
 
   PGconn* conn_;
   std::optional<std::int64_t> migration_;
-  std::vector<std::size_t> sent_;  // statements per batch in flight, oldest first
+  std::size_t statements_per_batch_ = 0;  // the same for every batch
+  std::size_t in_flight_ = 0;           // batches sent and not yet read
 };
 
 }  // namespace
