@@ -4,10 +4,10 @@
 #include <boost/asio/this_coro.hpp>
 #include <iostream>
 
-#include "bbm/migration_store.hpp"
-#include "bbm/progress.hpp"
-#include "bbm/status_report.hpp"
-#include "bbm/sync_worker.hpp"
+#include "bbm/report/progress.hpp"
+#include "bbm/report/status_render.hpp"
+#include "bbm/run/sync_worker.hpp"
+#include "bbm/store/operator_verbs.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
@@ -26,17 +26,18 @@ using boost::asio::awaitable;
 int flip(const config::Config& cfg, const std::string& name, bool pause) {
   return run_to_completion([&]() -> awaitable<int> {
     auto conn = co_await connect(cfg, "bbmd-cli");
+    const auto which = name.empty() ? bbm::Selection::all() : bbm::Selection::named(name);
     bool exists = true;
-    if (!name.empty()) exists = co_await bbm::migration_name_exists(*conn, name);
+    if (!name.empty()) exists = co_await bbm::exists(*conn, which);
     if (!exists) {
       std::cerr << "bbmd: no batched background migration named '" << name << "'\n";
       co_return kExitFailure;
     }
     std::int64_t changed = 0;
     if (pause) {
-      changed = co_await bbm::pause_migrations(*conn, name);
+      changed = co_await bbm::pause(*conn, which);
     } else {
-      changed = co_await bbm::resume_migrations(*conn, name);
+      changed = co_await bbm::resume(*conn, which);
     }
     std::cout << (pause ? "paused " : "resumed ") << changed << " batched background migration"
               << (changed == 1 ? "" : "s") << "\n";

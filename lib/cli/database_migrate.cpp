@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "bbm/sync_worker.hpp"
+#include "bbm/run/sync_worker.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
@@ -22,8 +22,8 @@ namespace {
 
 using boost::asio::awaitable;
 
-schema::Catalog catalog_of(const config::Config& cfg) {
-  return schema::load_catalog(cfg.migrations.pre, cfg.migrations.post);
+schema::MigrationSet catalog_of(const config::Config& cfg) {
+  return schema::load_migration_set(cfg.migrations.pre, cfg.migrations.post);
 }
 
 std::string plural(std::size_t n, const char* word) {

@@ -7,11 +7,11 @@
 #include "cli/exit_codes.hpp"
 #include "cli/runtime.hpp"
 #include "config/loader.hpp"
-#include "schema/catalog.hpp"
+#include "schema/migration_set.hpp"
 #include "schema/lint.hpp"
 #include "schema/records.hpp"
 #include "schema/scaffold.hpp"
-#include "schema/status.hpp"
+#include "schema/migrate_status.hpp"
 
 namespace bbmd::cli {
 
@@ -20,8 +20,8 @@ namespace {
 using boost::asio::awaitable;
 
 // Runs `render` over the catalog and the database's records.
-int with_records(const config::Config& cfg, std::function<int(const schema::Catalog&, const schema::Records&)> render) {
-  const auto catalog = schema::load_catalog(cfg.migrations.pre, cfg.migrations.post);
+int with_records(const config::Config& cfg, std::function<int(const schema::MigrationSet&, const schema::Records&)> render) {
+  const auto catalog = schema::load_migration_set(cfg.migrations.pre, cfg.migrations.post);
   return run_to_completion([&]() -> awaitable<int> {
     auto conn = co_await connect(cfg, "bbmd-migrate");
     const auto records = co_await schema::read_records(*conn);
@@ -32,7 +32,7 @@ int with_records(const config::Config& cfg, std::function<int(const schema::Cata
 }  // namespace
 
 int database_migrate_status(const config::Config& cfg, const MigrateArgs& args) {
-  return with_records(cfg, [&](const schema::Catalog& catalog, const schema::Records& records) {
+  return with_records(cfg, [&](const schema::MigrationSet& catalog, const schema::Records& records) {
     const auto rows = schema::status_rows(catalog, records);
     std::cout << (args.json ? schema::render_status_json(rows) : schema::render_status_table(rows));
     return args.pending_exit_code && schema::pending_counts(catalog, records).total() > 0 ? kExitFailure : kExitOk;
@@ -40,7 +40,7 @@ int database_migrate_status(const config::Config& cfg, const MigrateArgs& args) 
 }
 
 int database_migrate_version(const config::Config& cfg) {
-  return with_records(cfg, [](const schema::Catalog&, const schema::Records& records) {
+  return with_records(cfg, [](const schema::MigrationSet&, const schema::Records& records) {
     std::cout << schema::render_version(records);
     return kExitOk;
   });

@@ -29,6 +29,7 @@ bbm::RunnerOptions runner_options(const config::Config& cfg, const std::string& 
   o.batch.lock_timeout = b.locktimeout;
   o.batch.count_lock_waiters = b.throttle.lockwaiters.enabled;
   o.hold_interval = b.holdinterval;
+  o.job_interval = b.jobinterval;
   return o;
 }
 

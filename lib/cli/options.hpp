@@ -2,7 +2,7 @@
 // Turns the config into the worker's option structs (used by serve, run and SIGHUP reload).
 #include <string>
 
-#include "bbm/worker.hpp"
+#include "bbm/run/worker.hpp"
 #include "config/config.hpp"
 
 namespace bbmd::cli {

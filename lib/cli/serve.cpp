@@ -10,9 +10,10 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "bbm/batch_size.hpp"
-#include "bbm/progress_collector.hpp"
-#include "bbm/worker.hpp"
+#include "bbm/run/batch_sizer.hpp"
+#include "bbm/report/progress_collector.hpp"
+#include "bbm/run/worker.hpp"
+#include "bbm/store/readiness_check.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
@@ -56,7 +57,7 @@ class Daemon {
         registry_(bbm::WorkRegistry::with_sql_folder(cfg_.backgroundmigrations.sqlfunctions)),
         sizes_(cfg_.backgroundmigrations.batchsize.adaptive, seconds(cfg_.backgroundmigrations.batchsize.targetduration)),
         throttle_(throttle::Throttle::from_config(cfg_, metrics_)),
-        readiness_(ioc.get_executor(), params_, kReadinessTimeout),
+        readiness_(ioc.get_executor(), params_, kReadinessTimeout, bbm::tables_problem),
         signals_(ioc, SIGINT, SIGTERM, SIGHUP),
         all_stopped_(ioc),
         watchdog_(ioc) {}

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "bbm/progress.hpp"
+#include "bbm/report/progress.hpp"
 #include "http/server.hpp"
 
 namespace bbmd::db {

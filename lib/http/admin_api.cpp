@@ -9,7 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <variant>
 
-#include "bbm/status_report.hpp"
+#include "bbm/report/status_render.hpp"
+#include "bbm/store/operator_verbs.hpp"
 #include "db/pool.hpp"
 #include "http/admin.hpp"
 
@@ -73,11 +74,6 @@ const char* wrong_state_text(Action a) {
   return "";
 }
 
-awaitable<bool> exists(db::Connection& conn, std::int64_t id) {
-  auto r = co_await conn.query("admin_exists", "SELECT 1 FROM batched_background_migrations WHERE id = $1", id);
-  co_return !r.empty();
-}
-
 awaitable<Response> run_db(std::shared_ptr<db::Pool> pool, DbWork work) {
   auto conn = co_await pool->acquire();
   co_return co_await work(*conn);
@@ -108,7 +104,7 @@ awaitable<Response> list(db::Connection& conn) {
 
 awaitable<Response> one(db::Connection& conn, std::int64_t id) {
   // Each co_await in its own statement: GCC 12 miscompiles some co_await operands nested in expressions.
-  const bool found = co_await exists(conn, id);
+  const bool found = co_await bbm::exists(conn, bbm::Selection::with_id(id));
   if (!found) co_return error(404, "no migration with id " + std::to_string(id));
   const auto p = co_await bbm::progress_of(conn, id);
   co_return json(200, bbm::progress_json(p));

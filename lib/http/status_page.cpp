@@ -2,7 +2,7 @@
 // Plain HTML that reloads itself (no script), sized for a phone as well as a desktop.
 #include <cstdio>
 
-#include "bbm/status_report.hpp"
+#include "bbm/report/status_render.hpp"
 #include "http/admin.hpp"
 
 namespace bbmd::http {

@@ -4,8 +4,9 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "bbm/progress.hpp"
-#include "bbm/status.hpp"
+#include "bbm/report/progress.hpp"
+#include "bbm/model/status_codes.hpp"
+#include "bbm/store/operator_verbs.hpp"
 #include "db/connection.hpp"
 
 namespace bbmd::schema {
@@ -19,31 +20,12 @@ std::string BbmState::describe() const {
   return name + " (status " + (s ? std::string(bbm::to_string(*s)) : std::to_string(status)) + ", " + pct + " done)";
 }
 
-namespace {
-
-boost::asio::awaitable<bool> bbm_table_exists(db::Connection& conn) {
-  auto r = co_await conn.query("schema_bbm_table_exists",
-                               "SELECT to_regclass('batched_background_migrations') IS NOT NULL");
-  co_return r.get_bool(0, 0);
-}
-
-}  // namespace
-
-boost::asio::awaitable<std::set<std::string>> bbm_names(db::Connection& conn) {
-  std::set<std::string> out;
-  const bool table_exists = co_await bbm_table_exists(conn);
-  if (!table_exists) co_return out;
-  auto r = co_await conn.query("schema_bbm_names", "SELECT name FROM batched_background_migrations");
-  for (int i = 0; i < r.rows(); ++i) out.insert(r.get_string(i, 0));
-  co_return out;
-}
-
 boost::asio::awaitable<std::optional<BbmState>> bbm_state(db::Connection& conn, const std::string& name) {
-  const bool table_exists = co_await bbm_table_exists(conn);
+  const bool table_exists = co_await bbm::migrations_table_exists(conn);
   if (!table_exists) co_return std::nullopt;
-  auto r = co_await conn.query("schema_bbm_id", "SELECT id FROM batched_background_migrations WHERE name = $1", name);
-  if (r.empty()) co_return std::nullopt;
-  const auto p = co_await bbm::progress_of(conn, r.get_int(0, 0));
+  const auto id = co_await bbm::id_named(conn, name);
+  if (!id) co_return std::nullopt;
+  const auto p = co_await bbm::progress_of(conn, *id);
   co_return BbmState{name, p.status, p.percent};
 }
 

@@ -1,9 +1,8 @@
 #pragma once
-// What schema migrations need to know about BBMs: which rows exist (to learn which BBMs a
-// migration queued) and how far a named one has got (for required BBMs and required stops).
+// What schema migrations need to know about BBMs: how far a named one has got (for required BBMs
+// and required stops).
 #include <boost/asio/awaitable.hpp>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -21,9 +20,6 @@ struct BbmState {
   // "<name> (status active, 42.0% done)"
   [[nodiscard]] std::string describe() const;
 };
-
-// Every BBM name; empty while bbmd's own tables do not exist yet.
-boost::asio::awaitable<std::set<std::string>> bbm_names(db::Connection& conn);
 
 // nullopt when no BBM has this name: an unknown name is never taken as finished.
 boost::asio::awaitable<std::optional<BbmState>> bbm_state(db::Connection& conn, const std::string& name);

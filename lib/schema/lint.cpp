@@ -8,6 +8,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "bbm/store/sql.hpp"
 #include "schema/migration_file.hpp"
 #include "schema/sql_split.hpp"
 
@@ -15,7 +16,7 @@ namespace bbmd::schema {
 
 namespace {
 
-constexpr std::string_view kQueueTable = "insert into batched_background_migrations";
+const std::string kQueueTable = "insert into " + std::string(bbm::sql::kMigrationsTable);
 
 // Lower-cased with runs of whitespace collapsed to one space, so "INSERT  INTO\n..." matches.
 std::string normalised(const std::string& s) {
@@ -97,8 +98,8 @@ void check_required_bbms(const std::vector<MigrationFile>& all, std::vector<Prob
       const auto it = queued_by.find(bbm);
       if (it == queued_by.end()) {
         problems.push_back({"unqueued_required_bbm", m.source,
-                            "requires BBM '" + bbm + "', which no migration queues (INSERT INTO "
-                            "batched_background_migrations)"});
+                            "requires BBM '" + bbm + "', which no migration queues (INSERT INTO " +
+                                std::string(bbm::sql::kMigrationsTable) + ")"});
       } else if (it->second >= m.version) {
         problems.push_back({"unqueued_required_bbm", m.source,
                             "requires BBM '" + bbm + "', which is queued only by " + it->second +

@@ -29,7 +29,7 @@ inline constexpr const char* kReleasedManifest = "released.txt";
 [[nodiscard]] std::vector<Problem> lint(const std::vector<std::filesystem::path>& dirs,
                                         std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
-// Names of BBMs an up script queues: string literals of its INSERT INTO batched_background_migrations.
+// Names of BBMs an up script queues: string literals of its INSERT INTO the migrations table.
 [[nodiscard]] std::vector<std::string> statically_queued_bbms(const std::string& up_sql);
 
 }  // namespace bbmd::schema

@@ -6,6 +6,7 @@
 #include <iterator>
 #include <set>
 
+#include "bbm/store/operator_verbs.hpp"
 #include "db/connection.hpp"
 #include "db/transaction.hpp"
 #include "schema/bbm_state.hpp"
@@ -46,10 +47,10 @@ std::vector<std::string> added(const std::set<std::string>& before, const std::s
 // which BBMs the migration queued, whatever SQL it used to do so.
 awaitable<ApplyResult> apply_and_record(db::Connection& conn, const Known& m) {
   const auto start = Clock::now();
-  const auto before = co_await bbm_names(conn);
+  const auto before = co_await bbm::migration_names(conn);
   co_await run_sql(conn, m, m.file.up_sql, "schema_migration_up");
   ApplyResult result;
-  result.queued_bbms = added(before, co_await bbm_names(conn));
+  result.queued_bbms = added(before, co_await bbm::migration_names(conn));
   const auto ms = millis_since(start);
   co_await record_applied(conn, m.kind, m.version(), ms, result.queued_bbms);
   result.seconds = static_cast<double>(ms) / 1000.0;

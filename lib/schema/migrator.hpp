@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "schema/catalog.hpp"
+#include "schema/migration_set.hpp"
 
 namespace bbmd::db {
 class Connection;

@@ -7,9 +7,9 @@
 #include "db/pool.hpp"
 #include "log/log.hpp"
 #include "metrics/metrics.hpp"
-#include "schema/catalog.hpp"
+#include "schema/migration_set.hpp"
 #include "schema/records.hpp"
-#include "schema/status.hpp"
+#include "schema/migrate_status.hpp"
 
 namespace bbmd::schema {
 
@@ -39,9 +39,9 @@ boost::asio::awaitable<void> PendingMonitor::run() {
 boost::asio::awaitable<void> PendingMonitor::check() {
   try {
     // Read each time: a mounted migrations volume can change without a restart.
-    const auto catalog = load_catalog(pre_dir_, post_dir_);
+    const auto migrations = load_migration_set(pre_dir_, post_dir_);
     auto conn = co_await pool_->acquire();
-    const auto pending = pending_counts(catalog, co_await read_records(*conn));
+    const auto pending = pending_counts(migrations, co_await read_records(*conn));
     metrics_.schema_migrations_pending(metric_type(Kind::pre), pending.pre);
     metrics_.schema_migrations_pending(metric_type(Kind::post), pending.post);
   } catch (const std::exception& e) {

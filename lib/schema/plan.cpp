@@ -5,10 +5,10 @@
 
 namespace bbmd::schema {
 
-UpPlan plan_up(const Catalog& catalog, const Records& records, const UpOptions& options) {
+UpPlan plan_up(const MigrationSet& migrations, const Records& records, const UpOptions& options) {
   UpPlan plan;
   int pre_taken = 0, post_taken = 0;
-  for (const auto& k : catalog.all) {
+  for (const auto& k : migrations.all) {
     if (records.applied(k.version())) continue;
     const bool post = is_post(k.kind);
     if (post && options.skip_post) {
@@ -24,14 +24,14 @@ UpPlan plan_up(const Catalog& catalog, const Records& records, const UpOptions& 
     ++taken;
     plan.steps.push_back(&k);
   }
-  plan.unknown = unknown_records(catalog, records);
+  plan.unknown = unknown_records(migrations, records);
   return plan;
 }
 
-std::vector<const Known*> plan_down(const Catalog& catalog, const Records& records, std::optional<int> limit) {
+std::vector<const Known*> plan_down(const MigrationSet& migrations, const Records& records, std::optional<int> limit) {
   std::vector<const Known*> out;
   for (const Kind kind : {Kind::post, Kind::pre, Kind::own}) {
-    auto of_kind = catalog.of(kind);
+    auto of_kind = migrations.of(kind);
     std::reverse(of_kind.begin(), of_kind.end());
     for (const auto* k : of_kind) {
       if (limit && static_cast<int>(out.size()) >= *limit) return out;
@@ -41,10 +41,10 @@ std::vector<const Known*> plan_down(const Catalog& catalog, const Records& recor
   return out;
 }
 
-std::vector<const Record*> unknown_records(const Catalog& catalog, const Records& records) {
+std::vector<const Record*> unknown_records(const MigrationSet& migrations, const Records& records) {
   std::vector<const Record*> out;
   for (const auto& [version, rec] : records.by_version) {
-    if (!catalog.find(version)) out.push_back(&rec);
+    if (!migrations.find(version)) out.push_back(&rec);
   }
   return out;
 }

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "schema/catalog.hpp"
+#include "schema/migration_set.hpp"
 #include "schema/records.hpp"
 
 namespace bbmd::schema {
@@ -23,15 +23,15 @@ struct UpPlan {
   std::vector<const Record*> unknown;      // recorded in the database, unknown to this build
 };
 
-[[nodiscard]] UpPlan plan_up(const Catalog& catalog, const Records& records, const UpOptions& options);
+[[nodiscard]] UpPlan plan_up(const MigrationSet& migrations, const Records& records, const UpOptions& options);
 
 // The newest `limit` applied migrations (every one without a limit): post-deployment first,
 // then pre-deployment, then bbmd's own; each newest first.
-[[nodiscard]] std::vector<const Known*> plan_down(const Catalog& catalog, const Records& records,
+[[nodiscard]] std::vector<const Known*> plan_down(const MigrationSet& migrations, const Records& records,
                                                   std::optional<int> limit);
 
 // Records the catalog does not know (the database was migrated by a newer build).
-[[nodiscard]] std::vector<const Record*> unknown_records(const Catalog& catalog, const Records& records);
+[[nodiscard]] std::vector<const Record*> unknown_records(const MigrationSet& migrations, const Records& records);
 
 // One line per migration: "  pre   20260301000000_add_x  [no-transaction, required stop, requires BBM y]".
 [[nodiscard]] std::string describe_step(const Known& k, const Records& records);

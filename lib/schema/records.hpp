@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "schema/catalog.hpp"
+#include "schema/migration_set.hpp"
 
 namespace bbmd::db {
 class Connection;

@@ -28,8 +28,8 @@ std::vector<std::string> names_of(const std::vector<BbmState>& states) {
 
 class Upgrade {
  public:
-  Upgrade(db::Connection& conn, const Catalog& catalog, const UpHooks& hooks)
-      : conn_(conn), catalog_(catalog), hooks_(hooks), log_(kComponent) {}
+  Upgrade(db::Connection& conn, const MigrationSet& migrations, const UpHooks& hooks)
+      : conn_(conn), migrations_(migrations), hooks_(hooks), log_(kComponent) {}
 
   awaitable<void> load() {
     records_ = co_await read_records(conn_);
@@ -103,7 +103,7 @@ class Upgrade {
   // The newest applied required stop ordered before `m` that has not been checked in this run.
   const Known* stop_before(const Known& m) const {
     const Known* stop = nullptr;
-    for (const auto& k : catalog_.all) {
+    for (const auto& k : migrations_.all) {
       if (!k.file.directives.required_stop || !records_.applied(k.version()) || k.version() >= m.version()) continue;
       if (passed_.count(k.version())) continue;
       if (!stop || k.version() > stop->version()) stop = &k;
@@ -126,7 +126,7 @@ class Upgrade {
     if (!queued_finished) {
       co_return false;
     }
-    for (const auto& k : catalog_.all) {
+    for (const auto& k : migrations_.all) {
       if (k.version() <= stop->version()) passed_.insert(k.version());
     }
     co_return true;
@@ -177,7 +177,7 @@ class Upgrade {
   }
 
   db::Connection& conn_;
-  const Catalog& catalog_;
+  const MigrationSet& migrations_;
   const UpHooks& hooks_;
   log::Logger log_;
   Records records_;
@@ -188,8 +188,8 @@ class Upgrade {
 
 }  // namespace
 
-awaitable<UpResult> run_up(db::Connection& conn, const Catalog& catalog, const UpPlan& plan, const UpHooks& hooks) {
-  Upgrade up(conn, catalog, hooks);
+awaitable<UpResult> run_up(db::Connection& conn, const MigrationSet& migrations, const UpPlan& plan, const UpHooks& hooks) {
+  Upgrade up(conn, migrations, hooks);
   co_await up.load();
   for (const auto* m : plan.steps) {
     const bool went_on = co_await up.step(*m, false);
@@ -198,8 +198,8 @@ awaitable<UpResult> run_up(db::Connection& conn, const Catalog& catalog, const U
   co_return std::move(up.result());
 }
 
-awaitable<UpResult> run_retry(db::Connection& conn, const Catalog& catalog, const Known& m, const UpHooks& hooks) {
-  Upgrade up(conn, catalog, hooks);
+awaitable<UpResult> run_retry(db::Connection& conn, const MigrationSet& migrations, const Known& m, const UpHooks& hooks) {
+  Upgrade up(conn, migrations, hooks);
   co_await up.load();
   const auto* rec = up.records().find(m.version());
   if (!rec || !rec->failed) {

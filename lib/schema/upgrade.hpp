@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "schema/catalog.hpp"
+#include "schema/migration_set.hpp"
 #include "schema/plan.hpp"
 
 namespace bbmd::db {
@@ -35,11 +35,11 @@ struct UpResult {
   std::string message;                // why it stopped (blocked / failed)
 };
 
-boost::asio::awaitable<UpResult> run_up(db::Connection& conn, const Catalog& catalog, const UpPlan& plan,
+boost::asio::awaitable<UpResult> run_up(db::Connection& conn, const MigrationSet& migrations, const UpPlan& plan,
                                         const UpHooks& hooks);
 
 // Reruns one failed post-deployment migration (after its checks). Same outcomes as run_up.
-boost::asio::awaitable<UpResult> run_retry(db::Connection& conn, const Catalog& catalog, const Known& migration,
+boost::asio::awaitable<UpResult> run_retry(db::Connection& conn, const MigrationSet& migrations, const Known& migration,
                                            const UpHooks& hooks);
 
 }  // namespace bbmd::schema

@@ -13,11 +13,11 @@
 #include <utility>
 #include <vector>
 
-#include "bbm/lease.hpp"
-#include "bbm/migration_store.hpp"
-#include "bbm/range_prefetch.hpp"
-#include "bbm/runner.hpp"
-#include "bbm/sync_worker.hpp"
+#include "bbm/store/lease.hpp"
+#include "bbm/store/migration_rows.hpp"
+#include "bbm/store/range_lookahead.hpp"
+#include "bbm/run/runner.hpp"
+#include "bbm/run/sync_worker.hpp"
 #include "db/connection.hpp"
 #include "db/conninfo.hpp"
 #include "db/pool.hpp"
@@ -254,7 +254,7 @@ TEST_CASE("a chained job the throttle stops is released, then resumed as attempt
 namespace {
 
 // The job a chained lease cuts with `lookahead`, run in a transaction of its own.
-asio::awaitable<std::optional<bbmd::bbm::Job>> chain_with(bbmd::db::Connection& conn, const bbmd::bbm::Migration& m,
+asio::awaitable<std::optional<bbmd::bbm::Job>> chain_with(bbmd::db::Connection& conn, const bbmd::bbm::Bbm& m,
                                                          const bbmd::bbm::Target& target,
                                                          const bbmd::bbm::LeaseOptions& options,
                                                          std::optional<bbmd::bbm::KeyRange> lookahead) {

@@ -3,9 +3,9 @@
 #include <catch2/catch.hpp>
 #include <functional>
 
-#include "bbm/migration_store.hpp"
-#include "bbm/runner.hpp"
-#include "bbm/status.hpp"
+#include "bbm/store/migration_rows.hpp"
+#include "bbm/run/runner.hpp"
+#include "bbm/model/status_codes.hpp"
 #include "db/connection.hpp"
 #include "db/conninfo.hpp"
 #include "e2e/role_support.hpp"

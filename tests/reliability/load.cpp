@@ -3,7 +3,7 @@
 // deadlock; bbmd's connections must stay within its pools; no lease may be taken over (nothing
 // failed, so every job commits on its first attempt); every row is changed exactly once.
 //
-// Migration m works on table m % 20 over its own slice of ids, so every row of every table
+// Bbm m works on table m % 20 over its own slice of ids, so every row of every table
 // belongs to exactly one migration, while the migrations of one table compete for its
 // one-running-job slot (maxjobspertable 1) under the lease's advisory locks.
 #include <algorithm>

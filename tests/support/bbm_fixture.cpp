@@ -1,4 +1,4 @@
-// Migration fixtures for integration and end-to-end tests.
+// Bbm fixtures for integration and end-to-end tests.
 #include "support/bbm_fixture.hpp"
 
 #include <nlohmann/json.hpp>

@@ -3,8 +3,8 @@
 
 #include <stdexcept>
 
-#include "bbm/migration_store.hpp"
-#include "bbm/validator.hpp"
+#include "bbm/store/migration_rows.hpp"
+#include "bbm/check/validator.hpp"
 #include "db/connection.hpp"
 #include "db/conninfo.hpp"
 #include "metrics/metrics.hpp"

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "bbm/batch_size.hpp"
-#include "bbm/runner.hpp"
-#include "bbm/work_registry.hpp"
+#include "bbm/run/batch_sizer.hpp"
+#include "bbm/run/runner.hpp"
+#include "bbm/work/registry.hpp"
 #include "support/test_db.hpp"
 
 namespace bbmd::test {
@@ -30,10 +30,10 @@ void make_table(TestDatabase& db, int n);
 std::int64_t queue_over_t(TestDatabase& db, int rows, int batch_size, const std::string& function = "copy_column");
 
 struct Validated {
-  bbm::Migration m;
+  bbm::Bbm m;
   bbm::Target target;
 };
-// Migration `id` as listed, and its target as the validator resolves it. Throws
+// Bbm `id` as listed, and its target as the validator resolves it. Throws
 // std::runtime_error if the migration is missing or its verdict is not runnable.
 boost::asio::awaitable<Validated> validated(db::Connection& conn, std::int64_t id, const bbm::WorkRegistry& registry);
 

@@ -1,11 +1,11 @@
 // Adaptive batch sizing: convergence to the target, the 20% growth cap, bounds.
 #include <catch2/catch.hpp>
 
-#include "bbm/batch_size.hpp"
+#include "bbm/run/batch_sizer.hpp"
 
 using bbmd::bbm::BatchSizer;
 using bbmd::bbm::BatchSizes;
-using bbmd::bbm::Migration;
+using bbmd::bbm::Bbm;
 
 TEST_CASE("batch size grows by at most 20% a step and settles at the target", "[batch_size]") {
   // 1 ms a row, target 1 s: the ideal size is 1000.
@@ -37,7 +37,7 @@ TEST_CASE("batch size stays within the migration's bounds", "[batch_size]") {
 }
 
 TEST_CASE("without adaptive sizing every job uses batch_size: bounds default to 1..batch_size", "[batch_size]") {
-  Migration m;
+  Bbm m;
   m.id = 1;
   m.batch_size = 500;
   BatchSizes fixed(false, 1.0);

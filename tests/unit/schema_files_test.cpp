@@ -45,7 +45,7 @@ TEST_CASE("statically_queued_bbms finds the names an INSERT INTO batched_backgro
 TEST_CASE("plan_up orders bbmd, pre, post and applies limits and the post skip: plan_down reverses post first",
           "[schema]") {
   const auto file = [](const std::string& v) { return MigrationFile{v, "SELECT 1;", "SELECT 1;", {}, v}; };
-  const auto catalog = make_catalog({file("20260101000000_own")}, {file("20260201000000_p1"), file("20260201000002_p2")},
+  const auto catalog = make_migration_set({file("20260101000000_own")}, {file("20260201000000_p1"), file("20260201000002_p2")},
                                     {file("20260201000001_q1")});
   const auto rec = [](const std::string& v, bool post) {
     Record r;

@@ -5,7 +5,7 @@
 // of SQL work functions) to JSON that reads back equal; a split name has no dot in either part.
 #include <nlohmann/json.hpp>
 
-#include "bbm/qualified_name.hpp"
+#include "bbm/check/qualified_name.hpp"
 #include "fuzz/entry.hpp"
 
 namespace bbmd::fuzz {

@@ -1,0 +1,40 @@
+// The decision after each step (see next_step.hpp).
+#include "bbm/run/next_step.hpp"
+
+namespace bbmd::bbm {
+
+namespace {
+
+PassOutcome outcome_of(StepResult::Kind kind) noexcept {
+  switch (kind) {
+    case StepResult::Kind::job_failed:
+    case StepResult::Kind::connection_lost: return PassOutcome::error;
+    case StepResult::Kind::job_finished:
+    case StepResult::Kind::job_abandoned:
+    case StepResult::Kind::migration_finished:
+    case StepResult::Kind::migration_failed: return PassOutcome::worked;
+    case StepResult::Kind::held:
+    case StepResult::Kind::busy:
+    case StepResult::Kind::gone: return PassOutcome::idle;
+  }
+  return PassOutcome::idle;
+}
+
+}  // namespace
+
+bool may_chain(const StayContext& context) noexcept {
+  return context.window_open && !context.stopping && !context.paced;
+}
+
+NextStep next_step(const StepResult& result, const StayContext& context) noexcept {
+  NextStep next;
+  next.outcome = outcome_of(result.kind);
+  if (result.retry_after.count() > 0) next.pause = result.retry_after;
+  // A job leased ahead is run even once the window has closed (it is ours already); otherwise
+  // the streak goes on only while the window is open.
+  next.stay = result.kind == StepResult::Kind::job_finished && !context.stopping && !context.paced &&
+              (context.window_open || result.chained.has_value());
+  return next;
+}
+
+}  // namespace bbmd::bbm

@@ -1,0 +1,154 @@
+// One job's transaction: fence check, the work statement (whole or in sub-batches), bookkeeping,
+// and the chained lease, committed together (PgStore::run_batch, see store.hpp).
+#include <exception>
+#include <vector>
+
+#include "bbm/store/lease.hpp"
+#include "bbm/store/pg_store.hpp"
+#include "bbm/store/range_lookahead.hpp"
+#include "bbm/store/sql.hpp"
+#include "db/sleep.hpp"
+#include "db/transaction.hpp"
+
+namespace bbmd::bbm {
+
+namespace {
+
+// The batch's timeouts, then the fence: the row lock makes a takeover wait for this transaction,
+// and the token proves the lease is still ours. A lost lease must stop the pipelined work from
+// running; with no PL/pgSQL to RAISE, dividing by the zero rows found fails the statement
+// (division_by_zero), which the pipeline position tells apart from any error of the work.
+const std::string kStart = sql::render(
+    "SELECT set_config('statement_timeout', $3, true), set_config('lock_timeout', $4, true), "
+    "1 / (SELECT count(*)::int FROM (SELECT 1 FROM {jobs} WHERE id = $1 AND lease_token = $2 "
+    "AND status = {j.active} FOR UPDATE) AS held) AS fenced");
+constexpr std::size_t kFenceIndex = 1;  // after BEGIN
+constexpr const char* kDivisionByZero = "22012";
+
+// $5: whether to count the sessions our locks block (pg_blocking_pids walks the lock table, so
+// it is only paid for when the lock-waiter throttle is on). Done in the same statement as the
+// bookkeeping: no extra round trip.
+const std::string kFinishJob = sql::render(
+    "UPDATE {jobs} SET status = {j.finished}, finished_at = now(), updated_at = now(), rows_affected = $3, "
+    "duration_ms = $4, lease_expires_at = NULL, failure_error_code = NULL, last_error = NULL "
+    "WHERE id = $1 AND lease_token = $2 RETURNING CASE WHEN $5::bool THEN (SELECT count(*) FROM pg_stat_activity "
+    "WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))) ELSE 0 END AS lock_waiters");
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+db::Params work_params(const Target& target, std::int64_t min, std::int64_t max) {
+  db::Params params{min, max};
+  for (const auto& p : target.work_params) params.emplace_back(p);
+  return params;
+}
+
+class Batch {
+ public:
+  Batch(db::Connection& conn, const Bbm& m, const Target& target, const Job& job, const BatchOptions& options,
+        const ChainRequest* chain)
+      : conn_(conn), m_(m), target_(target), job_(job), options_(options), chain_(chain) {}
+
+  // C++ cannot co_await inside a catch block, so the rollback follows it (the explicit BEGIN
+  // leaves a failed transaction open).
+  boost::asio::awaitable<BatchOutcome> run() {
+    std::exception_ptr failure;
+    bool lease_lost = false;
+    try {
+      co_return co_await work_and_commit();
+    } catch (const db::PipelineError& e) {
+      lease_lost = e.index() == kFenceIndex && e.sqlstate() == kDivisionByZero;
+      if (!lease_lost) failure = std::current_exception();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    co_await db::roll_back(conn_);
+    if (!lease_lost) std::rethrow_exception(failure);
+    BatchOutcome lost;
+    lost.kind = BatchOutcome::Kind::lease_lost;
+    lost.seconds = seconds_since(start_);
+    co_return lost;
+  }
+
+ private:
+  // BEGIN, the fence and (without sub-batches) the whole range's work go in one round trip.
+  // Sub-batches split the job's key range into slices of sub_batch_size keys (a timeout may have
+  // shrunk it for this job), all in the job's transaction, so a crash loses none and repeats
+  // none. Returns the rows the work changed.
+  boost::asio::awaitable<std::int64_t> start_and_work(BatchOutcome& out) {
+    const std::int64_t sub_batch = job_.sub_batch_size > 0 ? job_.sub_batch_size : m_.sub_batch_size;
+    std::vector<db::Statement> start;
+    start.push_back(db::Statement{"BEGIN", {}});
+    start.push_back(db::Statement{kStart, db::Params{job_.id, job_.lease_token, options_.statement_timeout,
+                                                     options_.lock_timeout}});
+    if (sub_batch <= 0) start.push_back(db::Statement{target_.work_sql, work_params(target_, job_.min_value, job_.max_value)});
+    const auto started = co_await conn_.pipeline(work_name(), start);
+    if (sub_batch <= 0) co_return started.back().affected_rows();
+
+    std::int64_t rows = 0;
+    for (std::int64_t lo = job_.min_value; lo <= job_.max_value;) {
+      const std::int64_t hi = (job_.max_value - lo < sub_batch) ? job_.max_value : lo + sub_batch - 1;
+      const auto slice_start = Clock::now();
+      rows += (co_await conn_.query(work_name(), target_.work_sql, work_params(target_, lo, hi))).affected_rows();
+      out.sub_batch_seconds.push_back(seconds_since(slice_start));
+      if (hi == job_.max_value) break;
+      lo = hi + 1;
+      if (m_.sub_batch_pause_ms > 0) co_await db::sleep_for(std::chrono::milliseconds(m_.sub_batch_pause_ms));
+    }
+    co_return rows;
+  }
+
+  // The bookkeeping, the chained lease and COMMIT go in a second round trip. The chained lease
+  // is built only now, so it can take what the range lookahead found meanwhile.
+  boost::asio::awaitable<BatchOutcome> work_and_commit() {
+    BatchOutcome out;
+    out.rows = co_await start_and_work(out);
+    out.seconds = seconds_since(start_);
+    std::vector<db::Statement> finish;
+    finish.push_back(db::Statement{kFinishJob, db::Params{job_.id, job_.lease_token, out.rows,
+                                                          static_cast<std::int64_t>(out.seconds * 1000),
+                                                          options_.count_lock_waiters}});
+    std::size_t chained_statements = 0;
+    if (chain_) {
+      std::optional<KeyRange> hint;
+      if (chain_->lookahead) {
+        if (const auto found = chain_->lookahead->ready(chain_->batch_size)) {
+          hint = found->range;
+          out.lookahead_seconds = found->seconds;
+        }
+      }
+      auto chained = chained_lease(m_, target_, *chain_, hint);
+      chained_statements = chained.size();
+      finish.insert(finish.end(), chained.begin(), chained.end());
+    }
+    finish.push_back(db::Statement{"COMMIT", {}});
+    const auto finished = co_await conn_.pipeline("bbm_batch_finish_job", finish);
+    out.lock_waiters = finished.front().get_int(0, "lock_waiters");
+    if (chained_statements > 0) out.chained = chained_job(finished[finished.size() - 2]);
+    co_return out;
+  }
+
+  // Named for the work (its time is nearly all of it), so the work function's query series stays.
+  std::string work_name() const { return "bbm_work_" + m_.job_signature_name; }
+
+  db::Connection& conn_;
+  const Bbm& m_;
+  const Target& target_;
+  const Job& job_;
+  const BatchOptions& options_;
+  const ChainRequest* chain_;
+  const Clock::time_point start_ = Clock::now();
+};
+
+}  // namespace
+
+boost::asio::awaitable<BatchOutcome> PgStore::run_batch(const Bbm& m, const Target& target, const Job& job,
+                                                        const BatchOptions& options, const ChainRequest* chain) {
+  Batch batch(conn_, m, target, job, options, chain);
+  co_return co_await batch.run();
+}
+
+}  // namespace bbmd::bbm

@@ -1,0 +1,131 @@
+// The store's statements on migration rows, and the failure and release of jobs (see pg_store.hpp).
+#include "bbm/store/pg_store.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "bbm/store/rows.hpp"
+#include "bbm/store/sql.hpp"
+#include "db/connection.hpp"
+
+namespace bbmd::bbm {
+
+namespace {
+
+// $2: the hold code of a migration that waits for a build knowing its work function.
+const std::string kRunnable = sql::render(std::string("SELECT ") + kBbmColumns +
+    " FROM {migrations} WHERE status IN ({m.active}, {m.running}) AND (hold_until IS NULL OR hold_until <= now() "
+    "OR (hold_code = $2 AND job_signature_name = ANY($1::text[]))) ORDER BY status = {m.running} DESC, id");
+
+const std::string kFind = sql::render(std::string("SELECT ") + kBbmColumns + " FROM {migrations} WHERE id = $1");
+
+const std::string kHold = sql::render(
+    "UPDATE {migrations} SET hold_until = now() + $2::bigint * interval '1 millisecond', "
+    "hold_code = $3, hold_reason = $4, updated_at = now() WHERE id = $1");
+
+const std::string kClearHold = sql::render(
+    "UPDATE {migrations} SET hold_until = NULL, hold_code = NULL, hold_reason = NULL, "
+    "updated_at = now() WHERE id = $1 AND hold_code IS NOT NULL");
+
+const std::string kFail = sql::render(
+    "UPDATE {migrations} SET status = {m.failed}, failure_error_code = $2, last_error = left($3, 2000), "
+    "hold_until = NULL, hold_code = NULL, hold_reason = NULL, updated_at = now() "
+    "WHERE id = $1 AND status IN ({m.active}, {m.running})");
+
+const std::string kStoreEstimate = sql::render("UPDATE {migrations} SET total_tuple_count = $2 WHERE id = $1");
+
+constexpr const char* kAnalyzed = "SELECT reltuples >= 0 FROM pg_catalog.pg_class WHERE oid = $1";
+
+const std::string kFailJob = sql::render(
+    "UPDATE {jobs} SET status = {j.failed}, failure_error_code = $3, last_error = left($4, 2000), "
+    "lease_expires_at = NULL, updated_at = now() WHERE id = $1 AND lease_token = $2 AND status = {j.active}");
+
+const std::string kRelease = sql::render(
+    "UPDATE {jobs} SET attempts = greatest(attempts - 1, 0), lease_owner = NULL, "
+    "lease_expires_at = now() - interval '1 millisecond', updated_at = now() "
+    "WHERE id = $1 AND lease_token = $2 AND status = {j.active}");
+
+// A text[] literal, bound as one value: each name double-quoted with its quotes and backslashes
+// escaped, so any work function name (CamelCase, punctuation) arrives as written.
+std::string text_array(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    out += i ? ",\"" : "\"";
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+boost::asio::awaitable<std::int64_t> planner_rows(db::Connection& conn, const Target& target,
+                                                 const std::string& filter) {
+  auto r = co_await conn.query("bbm_estimate_tuples",
+                               "EXPLAIN (FORMAT JSON) SELECT 1 FROM " + target.table_sql + " WHERE " + filter);
+  const auto plan = nlohmann::json::parse(r.get_string(0, 0));
+  co_return static_cast<std::int64_t>(plan.at(0).at("Plan").at("Plan Rows").get<double>());
+}
+
+}  // namespace
+
+boost::asio::awaitable<std::vector<Bbm>> PgStore::runnable(const std::vector<std::string>& known_functions) {
+  auto r = co_await conn_.query("bbm_runnable_migrations", kRunnable, text_array(known_functions),
+                                std::string(kHoldUnknownWorkFunction));
+  std::vector<Bbm> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(bbm_from_row(r, i));
+  co_return out;
+}
+
+boost::asio::awaitable<std::optional<Bbm>> PgStore::find(std::int64_t id) {
+  auto r = co_await conn_.query("bbm_migration_by_id", kFind, id);
+  if (r.empty()) co_return std::nullopt;
+  co_return bbm_from_row(r, 0);
+}
+
+boost::asio::awaitable<bool> PgStore::hold(const Bbm& m, const Verdict& verdict, std::chrono::milliseconds interval) {
+  co_await conn_.query("bbm_hold_migration", kHold, m.id, static_cast<std::int64_t>(interval.count()),
+                       verdict.hold_code, verdict.reason);
+  co_return m.hold_code != verdict.hold_code;
+}
+
+boost::asio::awaitable<void> PgStore::clear_hold(const Bbm& m) {
+  co_await conn_.query("bbm_clear_hold", kClearHold, m.id);
+}
+
+boost::asio::awaitable<bool> PgStore::fail(const Bbm& m, const Verdict& verdict) {
+  auto r = co_await conn_.query("bbm_fail_migration", kFail, m.id, static_cast<std::int64_t>(verdict.code),
+                                verdict.reason);
+  co_return r.affected_rows() > 0;
+}
+
+boost::asio::awaitable<std::int64_t> PgStore::estimate_tuples(const Bbm& m, const Target& target) {
+  // With statistics (ANALYZE has run) the planner's estimate for the exact batch filter is good.
+  // Without them its range and NULL selectivities are fixed guesses (0.5%), so fall back to its
+  // whole-table estimate (from the table's size on disk), capped by the key span.
+  auto analyzed = co_await conn_.query("bbm_estimate_analyzed", kAnalyzed, static_cast<std::int64_t>(target.table_oid));
+  std::int64_t estimate = 0;
+  if (!analyzed.empty() && analyzed.get_bool(0, 0)) {
+    // EXPLAIN cannot take bound parameters; the bounds are integers we parsed, never row text.
+    std::string filter = target.key_sql + " BETWEEN " + std::to_string(m.min_value) + " AND " +
+                         std::to_string(m.max_value);
+    if (target.strategy == BatchingStrategy::null_keyset) filter += " AND " + target.column_sql + " IS NULL";
+    estimate = co_await planner_rows(conn_, target, filter);
+  } else {
+    estimate = std::min(co_await planner_rows(conn_, target, "true"), m.max_value - m.min_value + 1);
+  }
+  co_await conn_.query("bbm_store_estimate", kStoreEstimate, m.id, estimate);
+  co_return estimate;
+}
+
+boost::asio::awaitable<void> PgStore::record_failure(const Job& job, FailureCode code, const std::string& error) {
+  co_await conn_.query("bbm_batch_fail_job", kFailJob, job.id, job.lease_token, static_cast<std::int64_t>(code),
+                       error);
+}
+
+boost::asio::awaitable<void> PgStore::release(const Job& job) {
+  co_await conn_.query("bbm_lease_release", kRelease, job.id, job.lease_token);
+}
+
+}  // namespace bbmd::bbm
