@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "bbm/store/lease.hpp"
-#include "bbm/store/migration_rows.hpp"
+#include "bbm/store/pg_store.hpp"
 #include "bbm/store/range_lookahead.hpp"
 #include "bbm/run/runner.hpp"
 #include "bbm/run/sync_worker.hpp"
@@ -44,7 +44,7 @@ namespace {
 
 bbmd::bbm::RunnerOptions chaining() {
   auto options = bbmd::test::runner_options();
-  options.chain_for = 60s;
+  options.stay_for = 60s;
   return options;
 }
 
@@ -151,7 +151,7 @@ TEST_CASE("one step goes from job to job: each batch's commit leases the next ra
         Rows{{"101", "t", "t"}, {"201", "t", "t"}});
 }
 
-TEST_CASE("a step with chain_for 0 runs one job and leases nothing ahead", "[bbm][chain]") {
+TEST_CASE("a step with stay_for 0 runs one job and leases nothing ahead", "[bbm][chain]") {
   TestDatabase db;
   const auto id = three_batches(db);
 
@@ -234,16 +234,15 @@ TEST_CASE("a chained job the throttle stops is released, then resumed as attempt
     std::vector<std::unique_ptr<bbmd::throttle::Indicator>> indicators;
     indicators.push_back(std::make_unique<StopAfterFirst>());
     bbmd::throttle::Throttle throttle(std::move(indicators), metrics);
-    bbmd::bbm::Runner runner(registry, metrics, bbmd::log::Logger("test"), options, nullptr, &throttle);
-    const auto m = co_await bbmd::bbm::migration_by_id(*conn, id);
-    const auto step = co_await runner.step(*conn, *m);
+    bbmd::test::TestRunner runner(*conn, registry, metrics, options, nullptr, &throttle);
+    const auto step = co_await runner.step(id);
     CHECK(step.kind == StepResult::Kind::held);
     CHECK(db.rows("SELECT min_value, status, attempts, lease_owner IS NULL, lease_expires_at < now() "
                   "FROM background_migration_jobs ORDER BY min_value") ==
           Rows{{"1", "2", "1", "f", "NULL"}, {"101", "1", "0", "t", "t"}});
 
     const auto v = co_await bbmd::test::validated(*conn, id, registry);
-    co_return co_await bbmd::bbm::lease_next_job(*conn, v.m, v.target, 100, options.lease);
+    co_return co_await bbmd::bbm::PgStore(*conn).lease(v.m, v.target, 100, options.lease);
   });
   CHECK(resumed.kind == bbmd::bbm::LeaseOutcome::Kind::leased);
   CHECK(resumed.job.min_value == 101);
@@ -258,7 +257,8 @@ asio::awaitable<std::optional<bbmd::bbm::Job>> chain_with(bbmd::db::Connection& 
                                                          const bbmd::bbm::Target& target,
                                                          const bbmd::bbm::LeaseOptions& options,
                                                          std::optional<bbmd::bbm::KeyRange> lookahead) {
-  const auto statements = bbmd::bbm::chained_lease(m, target, 100, options, lookahead);
+  const bbmd::bbm::ChainRequest request{100, options, nullptr};
+  const auto statements = bbmd::bbm::chained_lease(m, target, request, lookahead);
   const auto results = co_await conn.pipeline("test_chain", statements);
   co_return bbmd::bbm::chained_job(results.back());
 }
@@ -300,7 +300,7 @@ TEST_CASE("a chained lease takes the lookahead's range only if it starts at the 
     const auto v = co_await bbmd::test::validated(*conn, id, registry);
     const auto& m = v.m;
     const auto& target = v.target;
-    const auto first = co_await bbmd::bbm::lease_next_job(*conn, m, target, 100, options);
+    const auto first = co_await bbmd::bbm::PgStore(*conn).lease(m, target, 100, options);
     std::vector<Range> out{Range{first.job.min_value, first.job.max_value}};
     // Starts at the cursor (101), ends within: taken as it is, though the scan would end at 200.
     out.push_back(range_of(co_await chain_with(*conn, m, target, options, bbmd::bbm::KeyRange{101, 150})));
@@ -331,7 +331,7 @@ TEST_CASE("the range lookahead finds the next range on a spare pooled connection
     const auto v = co_await bbmd::test::validated(*conn, id, registry);
     const auto& target = v.target;
     auto pool = one_connection_pool(ex, db);
-    bbmd::bbm::RangePrefetch lookahead(pool, 60s, 60s);
+    bbmd::bbm::RangeLookahead lookahead(pool, 60s, 60s);
 
     lookahead.start(ex, target, 101, 300, 100);
     const bool found = co_await bbmd::test::async_poll_until([&] { return lookahead.ready(101, 100).has_value(); }, 10s, 5ms);
@@ -361,11 +361,10 @@ TEST_CASE("with a lookahead pool, chained leases take the ranges the lookahead f
   const auto kinds = bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<Kinds> {
     auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "bbmd-test"));
     auto pool = one_connection_pool(ex, db, [&](std::string_view name, double, bool) { queries.emplace(name); });
-    bbmd::bbm::Runner runner(registry, metrics, bbmd::log::Logger("test"), chaining(), nullptr, nullptr, pool);
+    bbmd::test::TestRunner runner(*conn, registry, metrics, chaining(), nullptr, nullptr, pool);
     Kinds out;
     for (int i = 0; i < 3 && (out.empty() || out.back() == StepResult::Kind::job_finished); ++i) {
-      const auto m = co_await bbmd::bbm::migration_by_id(*conn, id);
-      const auto step = co_await runner.step(*conn, *m);
+      const auto step = co_await runner.step(id);
       out.push_back(step.kind);
     }
     co_return out;
@@ -399,7 +398,7 @@ void check_lookup_behind_lock(LookupEnd end) {
     auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "bbmd-test"));
     const auto v = co_await bbmd::test::validated(*conn, id, registry);
     auto pool = one_connection_pool(ex, db);
-    bbmd::bbm::RangePrefetch lookahead(pool, 60s, lock_timeout);
+    bbmd::bbm::RangeLookahead lookahead(pool, 60s, lock_timeout);
 
     auto locker = lock_table_t(db);
     const auto started = std::chrono::steady_clock::now();

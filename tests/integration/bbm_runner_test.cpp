@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <functional>
 
-#include "bbm/store/migration_rows.hpp"
+#include "bbm/store/pg_store.hpp"
 #include "bbm/run/runner.hpp"
 #include "bbm/model/status_codes.hpp"
 #include "db/connection.hpp"
@@ -163,8 +163,9 @@ TEST_CASE("an unknown work function holds, then runs once a build knows it", "[b
   const auto knows = registry_with("double_a", "UPDATE {{table}} SET b = a * 2 WHERE {{column}} BETWEEN $1 AND $2");
   const auto runnable = bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::size_t> {
     auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "t"));
-    const auto old_build = (co_await bbmd::bbm::runnable_migrations(*conn, WorkRegistry{}.names())).size();
-    const auto new_build = (co_await bbmd::bbm::runnable_migrations(*conn, knows.names())).size();
+    bbmd::bbm::PgStore store(*conn);
+    const auto old_build = (co_await store.runnable(WorkRegistry{}.names())).size();
+    const auto new_build = (co_await store.runnable(knows.names())).size();
     co_return old_build * 10 + new_build;
   });
   CHECK(runnable == 1);  // the old build skips the held row, the new one gets it at once
@@ -232,11 +233,12 @@ TEST_CASE("a worker whose lease was taken over cannot commit", "[bbm][runner][le
     const auto v = co_await bbmd::test::validated(*conn, id, registry);
     const auto& m = v.m;
     const auto& target = v.target;
-    const auto lease = co_await bbmd::bbm::lease_next_job(*conn, m, target, m.batch_size, bbmd::test::runner_options().lease);
+    bbmd::bbm::PgStore store(*conn);
+    const auto lease = co_await store.lease(m, target, m.batch_size, bbmd::test::runner_options().lease);
     REQUIRE(lease.kind == bbmd::bbm::LeaseOutcome::Kind::leased);
     // Another worker takes the job over (as after an expiry): the fencing token moves on.
     db.exec("UPDATE background_migration_jobs SET lease_token = nextval('bbm_lease_token_seq')");
-    const auto out = co_await bbmd::bbm::run_batch(*conn, m, target, lease.job, {});
+    const auto out = co_await store.run_batch(m, target, lease.job, {}, nullptr);
     co_return static_cast<int>(out.kind);
   });
   CHECK(outcome == static_cast<int>(bbmd::bbm::BatchOutcome::Kind::lease_lost));
@@ -274,12 +276,11 @@ TEST_CASE("a grant revoked mid-migration holds it with the GRANT to run, and the
   const auto steps = [&](const std::function<void(int step)>& before_step, int count) {
     return bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<StepResult::Kind>> {
       auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(as_role, "bbmd-test"));
-      bbmd::bbm::Runner runner(registry, metrics, bbmd::log::Logger("test"), bbmd::test::runner_options());
+      bbmd::test::TestRunner runner(*conn, registry, metrics, bbmd::test::runner_options());
       std::vector<StepResult::Kind> kinds;
       for (int i = 0; i < count; ++i) {
         before_step(i);
-        const auto m = co_await bbmd::bbm::migration_by_id(*conn, id);
-        const auto step = co_await runner.step(*conn, *m);
+        const auto step = co_await runner.step(id);
         kinds.push_back(step.kind);
       }
       co_return kinds;

@@ -3,8 +3,8 @@
 
 #include <stdexcept>
 
-#include "bbm/store/migration_rows.hpp"
-#include "bbm/check/validator.hpp"
+#include "bbm/run/checks.hpp"
+#include "bbm/store/pg_store.hpp"
 #include "db/connection.hpp"
 #include "db/conninfo.hpp"
 #include "metrics/metrics.hpp"
@@ -27,8 +27,24 @@ bbm::RunnerOptions runner_options(int max_attempts) {
   o.hold_interval = 60s;
   // One job per step, so that tests see each job as a step; chained leases have their own tests
   // (bbm_chained_lease_test.cpp), and the daemon's tests run with the default.
-  o.chain_for = 0ms;
+  o.stay_for = 0ms;
   return o;
+}
+
+TestRunner::TestRunner(db::Connection& conn, const bbm::WorkRegistry& registry, metrics::Metrics& metrics,
+                       bbm::RunnerOptions options, bbm::BatchSizes* sizes, throttle::Throttle* throttle,
+                       std::shared_ptr<db::Pool> lookahead_pool)
+    : conn_(conn),
+      validator_(registry),
+      throttle_(throttle),
+      runner_(metrics, log::Logger("test"), std::move(options), sizes, std::move(lookahead_pool)) {}
+
+asio::awaitable<bbm::StepResult> TestRunner::step(std::int64_t id) {
+  bbm::PgStore store(conn_);
+  bbm::PgChecks checks(conn_, validator_, throttle_);
+  const auto m = co_await store.find(id);
+  if (!m) throw std::runtime_error("migration " + std::to_string(id) + " not found");
+  co_return co_await runner_.step(store, checks, *m);
 }
 
 std::vector<StepResult::Kind> drive(TestDatabase& db, const bbm::WorkRegistry& registry, std::int64_t id,
@@ -36,11 +52,10 @@ std::vector<StepResult::Kind> drive(TestDatabase& db, const bbm::WorkRegistry& r
   metrics::Metrics metrics;
   return run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<StepResult::Kind>> {
     auto conn = co_await db::Connection::connect(ex, db::conn_params(db.config(), "bbmd-test"));
-    bbm::Runner runner(registry, metrics, log::Logger("test"), options, sizes);
+    TestRunner runner(*conn, registry, metrics, options, sizes);
     std::vector<StepResult::Kind> kinds;
     for (int i = 0; i < max_steps; ++i) {
-      const auto m = co_await bbm::migration_by_id(*conn, id);
-      const auto step = co_await runner.step(*conn, *m);
+      const auto step = co_await runner.step(id);
       kinds.push_back(step.kind);
       if (step.kind == StepResult::Kind::migration_finished || step.kind == StepResult::Kind::migration_failed ||
           step.kind == StepResult::Kind::held || step.kind == StepResult::Kind::gone) {
@@ -70,7 +85,7 @@ std::int64_t queue_over_t(TestDatabase& db, int rows, int batch_size, const std:
 }
 
 asio::awaitable<Validated> validated(db::Connection& conn, std::int64_t id, const bbm::WorkRegistry& registry) {
-  const auto m = co_await bbm::migration_by_id(conn, id);
+  const auto m = co_await bbm::PgStore(conn).find(id);
   if (!m) throw std::runtime_error("migration " + std::to_string(id) + " not found");
   Validated out{*m, {}};
   bbm::Validator validator(registry);

@@ -2,15 +2,37 @@
 // Drives bbm::Runner in-process against a test database, one step at a time.
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "bbm/check/validator.hpp"
 #include "bbm/run/batch_sizer.hpp"
 #include "bbm/run/runner.hpp"
 #include "bbm/work/registry.hpp"
 #include "support/test_db.hpp"
 
+namespace bbmd::throttle {
+class Throttle;
+}
+
 namespace bbmd::test {
+
+// A runner on one connection, with the validator (and optionally the throttle) a worker gives it.
+class TestRunner {
+ public:
+  TestRunner(db::Connection& conn, const bbm::WorkRegistry& registry, metrics::Metrics& metrics,
+             bbm::RunnerOptions options, bbm::BatchSizes* sizes = nullptr, throttle::Throttle* throttle = nullptr,
+             std::shared_ptr<db::Pool> lookahead_pool = nullptr);
+  // Steps migration `id` as listed now; throws std::runtime_error if it is gone.
+  boost::asio::awaitable<bbm::StepResult> step(std::int64_t id);
+
+ private:
+  db::Connection& conn_;
+  bbm::Validator validator_;
+  throttle::Throttle* throttle_;
+  bbm::Runner runner_;
+};
 
 // Fast, generous options: 30 s leases, 10 s statement timeout, 60 s holds, one job per step.
 bbm::RunnerOptions runner_options(int max_attempts = 3);

@@ -30,10 +30,10 @@ NextStep next_step(const StepResult& result, const StayContext& context) noexcep
   NextStep next;
   next.outcome = outcome_of(result.kind);
   if (result.retry_after.count() > 0) next.pause = result.retry_after;
-  // A job leased ahead is run even once the window has closed (it is ours already); otherwise
-  // the streak goes on only while the window is open.
-  next.stay = result.kind == StepResult::Kind::job_finished && !context.stopping && !context.paced &&
-              (context.window_open || result.chained.has_value());
+  // The streak goes on with the job the commit leased ahead (asked for only while may_chain()
+  // allowed it), even once the window has closed: it is ours already. With none, the worker lists
+  // again, and sees other migrations and operators' edits.
+  next.stay = result.kind == StepResult::Kind::job_finished && result.chained.has_value() && !context.stopping;
   return next;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // The one decision after each step, pure: whether the runner stays on the migration for its next
-// job (the job its commit leased, or a fresh lease without listing again), and what the step
+// job (the one its commit leased ahead: the only way to stay), and what the step
 // counts as for the worker's pass: worked (go on at once, or after the job interval), idle (try
 // the next migration, then back off) or error (back off), with any known pause to sleep instead.
 #include <chrono>

@@ -31,8 +31,8 @@ struct RunnerOptions {
   // A throttled migration is held for initial, doubling while the signal lasts, up to max.
   std::chrono::milliseconds throttle_initial{250};
   std::chrono::milliseconds throttle_max{10000};
-  // How long one step may stay on a migration, going from job to job without listing again
-  // (0: one job per step). Bounded, so other migrations and operators' edits are seen as often.
+  // How long one step may stay on a migration, each job's commit leasing the next (0: one job
+  // per step). Bounded, so other migrations and operators' edits are seen as often.
   std::chrono::milliseconds stay_for{1000};
   // The minimum gap between job starts of one worker (jobinterval): with one set, every job is
   // a step of its own and nothing is leased ahead, so the worker's pause spaces every job.

@@ -115,7 +115,7 @@ class Batch {
     if (chain_) {
       std::optional<KeyRange> hint;
       if (chain_->lookahead) {
-        if (const auto found = chain_->lookahead->ready(chain_->batch_size)) {
+        if (const auto found = chain_->lookahead->ready(job_.max_value + 1, chain_->batch_size)) {
           hint = found->range;
           out.lookahead_seconds = found->seconds;
         }

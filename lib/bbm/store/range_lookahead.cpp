@@ -74,8 +74,8 @@ void RangeLookahead::stop() {
   if (lookup_ && lookup_->running) lookup_->cancel.emit(boost::asio::cancellation_type::terminal);
 }
 
-std::optional<RangeLookahead::Found> RangeLookahead::ready(std::int64_t batch_size) const {
-  if (!lookup_ || lookup_->running || lookup_->batch_size != batch_size) return std::nullopt;
+std::optional<RangeLookahead::Found> RangeLookahead::ready(std::int64_t from, std::int64_t batch_size) const {
+  if (!lookup_ || lookup_->running || lookup_->from != from || lookup_->batch_size != batch_size) return std::nullopt;
   return lookup_->found;
 }
 

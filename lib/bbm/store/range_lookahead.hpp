@@ -37,9 +37,8 @@ class RangeLookahead {
   void start(const boost::asio::any_io_executor& ex, const Target& target, std::int64_t from, std::int64_t to,
              std::int64_t batch_size);
 
-  // What the last lookup found, once it has finished, if it was for `batch_size` rows. Where it
-  // started is for the chained lease to check against its cursor.
-  [[nodiscard]] std::optional<Found> ready(std::int64_t batch_size) const;
+  // What the lookup from `from` for `batch_size` rows found, once it has finished.
+  [[nodiscard]] std::optional<Found> ready(std::int64_t from, std::int64_t batch_size) const;
 
   // Cancels a running lookup (shutdown: nobody will take its hint, and a lookup stuck behind a
   // lock or an unresponsive server must not hold the process). Its connection is dropped.

@@ -48,7 +48,8 @@ struct BatchOptions {
 };
 
 // Asks a batch's commit to lease the next job of its migration as well (the chained lease), so
-// a worker going from job to job needs no lease transaction of its own. It cuts the next range
+// a worker going from job to job needs no lease transaction of its own (asked only for a job that
+// is not the migration's last range, so the next key is a bigint). It cuts the next range
 // as lease() would, but only if the migration row and the lease locks are free at that instant
 // (a batch never waits on a lease), and never takes over, retries or settles.
 struct ChainRequest {
