@@ -1,5 +1,5 @@
 #pragma once
-// Helpers for the end-to-end tests: a blocking HTTP GET (on the raw test client), JSON log and
+// Helpers for the end-to-end tests: JSON log and
 // Prometheus text parsing, target tables, SQL work functions, and starting `bbmd serve` on a config.
 #include <chrono>
 #include <memory>
@@ -13,18 +13,13 @@
 #include "support/bbm_fixture.hpp"
 #include "support/poll.hpp"
 #include "support/process.hpp"
-#include "support/raw_http.hpp"
+#include "support/http_client.hpp"
 #include "support/test_db.hpp"
 
 namespace bbmd::e2e {
 
 using HttpResponse = test::HttpReply;
-
-// One HTTP/1.0 GET to 127.0.0.1:<port><path>; the server closes the connection after answering.
-inline HttpResponse http_get(int port, const std::string& path,
-                             std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  return test::raw_http(port, "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", timeout);
-}
+using test::http_get;
 
 // Every stderr line that parses as a JSON object.
 inline std::vector<nlohmann::json> json_lines(const std::string& log) {
@@ -73,12 +68,7 @@ inline double metric_sum(const std::string& scrape, const std::string& name) {
   return sum;
 }
 
-// t(id bigint pk, a int, b bigint, changes int): ids 1..n, a = id * 10, b NULL, changes 0.
-// `changes` counts how often a work function touched each row: exactly-once shows as all 1.
-inline void make_table(test::TestDatabase& db, int n) {
-  db.exec("CREATE TABLE t (id bigint PRIMARY KEY, a int NOT NULL, b bigint, changes int NOT NULL DEFAULT 0)");
-  db.exec("INSERT INTO t (id, a) SELECT g, g * 10 FROM generate_series(1, " + std::to_string(n) + ") g");
-}
+using test::make_table;
 
 // Work function SQL: touches each row of the batch once; with a sleep, once per batch.
 inline std::string touch_sql() {

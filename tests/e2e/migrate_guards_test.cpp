@@ -4,7 +4,7 @@
 
 #include "e2e/migrate_support.hpp"
 
-using bbmd::e2e::create_t_sql;
+using bbmd::test::t_table_sql;
 using bbmd::e2e::MigrateSetup;
 using bbmd::e2e::queue_bbm_sql;
 
@@ -24,7 +24,7 @@ void queue_then_require(MigrateSetup& s) {
 TEST_CASE("a migration requiring an unfinished BBM stops up until background-migrate run finishes it",
           "[e2e][schema]") {
   MigrateSetup s;
-  s.pre("20260201000000_create_t", create_t_sql(250), "DROP TABLE t;");
+  s.pre("20260201000000_create_t", t_table_sql(250), "DROP TABLE t;");
   REQUIRE(s.migrate("up").exit_code == 0);  // not a fresh database any more
   queue_then_require(s);
 
@@ -50,7 +50,7 @@ TEST_CASE("a migration requiring an unfinished BBM stops up until background-mig
 
 TEST_CASE("on a fresh database the required BBMs run inline and up completes in one command", "[e2e][schema]") {
   MigrateSetup s;
-  s.pre("20260201000000_create_t", create_t_sql(250), "DROP TABLE t;");
+  s.pre("20260201000000_create_t", t_table_sql(250), "DROP TABLE t;");
   queue_then_require(s);
   auto r = s.migrate("up");
   INFO(r.out << r.err);
@@ -64,7 +64,7 @@ TEST_CASE("on a fresh database the required BBMs run inline and up completes in 
 
 TEST_CASE("a required BBM nobody queued is an error, not 'finished'", "[e2e][schema]") {
   MigrateSetup s;
-  s.pre("20260201000000_create_t", create_t_sql(10), "DROP TABLE t;");
+  s.pre("20260201000000_create_t", t_table_sql(10), "DROP TABLE t;");
   s.pre("20260201000001_needs_ghost", "-- bbmd:requires-bbm 20260101000000_ghost\nSELECT 1;");
   auto r = s.migrate("up");
   CHECK(r.exit_code == 1);
@@ -74,7 +74,7 @@ TEST_CASE("a required BBM nobody queued is an error, not 'finished'", "[e2e][sch
 
 TEST_CASE("a required stop with an unfinished BBM stops up there with exit code 3", "[e2e][schema]") {
   MigrateSetup s;
-  s.pre("20260201000000_create_t", create_t_sql(250), "DROP TABLE t;");
+  s.pre("20260201000000_create_t", t_table_sql(250), "DROP TABLE t;");
   REQUIRE(s.migrate("up").exit_code == 0);
   s.pre("20260201000001_stop", "-- bbmd:required-stop\n" + queue_bbm_sql(kBbm));
   s.pre("20260201000002_later", "CREATE TABLE later_pre (id int);", "DROP TABLE later_pre;");
@@ -103,7 +103,7 @@ TEST_CASE("a required stop with an unfinished BBM stops up there with exit code 
 TEST_CASE("a failed post-deployment migration is recorded, refused later, and needs retry or mark-applied",
           "[e2e][schema]") {
   MigrateSetup s;
-  s.pre("20260201000000_create_t", create_t_sql(10), "DROP TABLE t;");
+  s.pre("20260201000000_create_t", t_table_sql(10), "DROP TABLE t;");
   const std::string broken = "ALTER TABLE t ADD COLUMN c int;\nUPDATE t SET c = a / 0;\n";
   s.post("20260201000001_fill_c", broken, "ALTER TABLE t DROP COLUMN c;");
   REQUIRE(s.migrate("up", {"--skip-post-deployment"}).exit_code == 0);

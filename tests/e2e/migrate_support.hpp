@@ -73,11 +73,7 @@ class MigrateSetup {
   test::ConfigFile cfg;
 };
 
-// t(id bigint pk, a int, b bigint) with ids 1..n: the table the BBM fixtures copy a into b on.
-inline std::string create_t_sql(int n) {
-  return "CREATE TABLE t (id bigint PRIMARY KEY, a int NOT NULL, b bigint);\n"
-         "INSERT INTO t (id, a) SELECT g, g * 10 FROM generate_series(1, " + std::to_string(n) + ") g;\n";
-}
+using test::t_table_sql;
 
 // An up script that queues the copy_column BBM `name` over t.
 inline std::string queue_bbm_sql(const std::string& name) {

@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <string>
 
-#include "support/raw_http.hpp"
+#include "support/http_client.hpp"
 
 namespace bbmd::ops {
 
@@ -64,14 +64,6 @@ inline int free_port() {
 }
 
 using Reply = test::HttpReply;
-
-// One HTTP/1.1 request with Connection: close; `extra_headers` are whole "Name: value\r\n" lines.
-inline Reply http_request(int port, const std::string& method, const std::string& target,
-                          const std::string& extra_headers = "", const std::string& body = "") {
-  std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
-                        extra_headers;
-  if (!body.empty() || method == "POST") request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-  return test::raw_http(port, request + "\r\n" + body);
-}
+using test::http_request;
 
 }  // namespace bbmd::ops

@@ -19,8 +19,7 @@ TEST_CASE("serve holds a migration while a standby lags and finishes once it rep
       [&] { return primary.scalar("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == "1"; },
       30s));
   for (const auto& m : bbmd::schema::own_migrations()) primary.exec(m.up_sql);
-  primary.exec("CREATE TABLE t (id bigint PRIMARY KEY, a int NOT NULL, b bigint, changes int NOT NULL DEFAULT 0)");
-  primary.exec("INSERT INTO t (id, a) SELECT g, g FROM generate_series(1, 1000) g");
+  primary.exec(bbmd::test::t_table_sql(1000));
   primary.exec("CREATE TABLE ballast (pad text)");
   primary.exec(
       "INSERT INTO batched_background_migrations (name, table_name, column_name, job_signature_name, max_value, "
@@ -59,8 +58,7 @@ TEST_CASE("serve holds a migration while WAL archiving falls behind and goes on 
   bbmd::test::PgCluster primary({.initdb_args = {"--wal-segsize=1"},
                                  .settings = {"archive_mode = on", "archive_command = '/bin/false'"}});
   for (const auto& m : bbmd::schema::own_migrations()) primary.exec(m.up_sql);
-  primary.exec("CREATE TABLE t (id bigint PRIMARY KEY, a int NOT NULL, b bigint, changes int NOT NULL DEFAULT 0)");
-  primary.exec("INSERT INTO t (id, a) SELECT g, g FROM generate_series(1, 1000) g");
+  primary.exec(bbmd::test::t_table_sql(1000));
   primary.exec(
       "INSERT INTO batched_background_migrations (name, table_name, column_name, job_signature_name, max_value, "
       "batch_size, status) VALUES ('20260101000000_touch', 'public.t', 'id', 'touch', 1000, 100, 1)");

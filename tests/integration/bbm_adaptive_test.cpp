@@ -20,17 +20,12 @@ std::string slow_sql(const std::string& ms_per_key) {
          "UPDATE {{table}} SET b = a, changes = changes + 1 FROM s WHERE {{column}} BETWEEN $1 AND $2";
 }
 
-void make_counted_table(TestDatabase& db, int n) {
-  bbmd::test::make_table(db, n);
-  db.exec("ALTER TABLE t ADD COLUMN changes int NOT NULL DEFAULT 0");
-}
-
 }  // namespace
 
 TEST_CASE("adaptive batch size converges into the target band and never exceeds the max", "[bbm][adaptive]") {
   TestDatabase db;
   bbmd::test::apply_bbmd_schema(db);
-  make_counted_table(db, 6000);
+  bbmd::test::make_table(db, 6000);
   const auto registry = bbmd::test::registry_with("slow", slow_sql("0.5"));  // 0.5 ms a row
   MigrationRow row;
   row.job_signature_name = "slow";
@@ -62,7 +57,7 @@ TEST_CASE("adaptive batch size converges into the target band and never exceeds 
 TEST_CASE("a sub-batch that times out only at large sizes succeeds after shrinking", "[bbm][timeout]") {
   TestDatabase db;
   bbmd::test::apply_bbmd_schema(db);
-  make_counted_table(db, 80);
+  bbmd::test::make_table(db, 80);
   const auto registry = bbmd::test::registry_with("slow", slow_sql("10"));  // 40 keys = 400 ms
   MigrationRow row;
   row.job_signature_name = "slow";
@@ -84,7 +79,7 @@ TEST_CASE("a batch that always times out shrinks, splits, and ends failed after 
           "[bbm][timeout]") {
   TestDatabase db;
   bbmd::test::apply_bbmd_schema(db);
-  make_counted_table(db, 4);
+  bbmd::test::make_table(db, 4);
   const auto registry = bbmd::test::registry_with(
       "stuck", "WITH s AS (SELECT pg_sleep(2)) UPDATE {{table}} SET b = a FROM s WHERE {{column}} BETWEEN $1 AND $2");
   MigrationRow row;

@@ -1,14 +1,11 @@
-// Integration tests for lib/http: the real listener on a loopback port, driven by a blocking Beast client.
+// Integration tests for lib/http: the real listener on a loopback port, driven by the tests' HTTP client.
 #include <atomic>
 #include <catch2/catch.hpp>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <future>
 #include <optional>
@@ -18,14 +15,12 @@
 
 #include "http/server.hpp"
 #include "metrics/metrics.hpp"
+#include "support/http_client.hpp"
 #include "support/poll.hpp"
 
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = beast::http;
-using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 using bbmd::http::ReadinessProbe;
 using bbmd::http::Server;
@@ -80,54 +75,7 @@ class Running {
   std::future<void> loop_;
 };
 
-// A blocking client connection; one per test keeps the failure modes easy to read.
-class Client {
- public:
-  explicit Client(unsigned short port) : stream_(ioc_) {
-    stream_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-    stream_.expires_after(5s);
-  }
-
-  bhttp::response<bhttp::string_body> request(bhttp::verb method, const std::string& target,
-                                              const std::string& extra_header = "") {
-    bhttp::request<bhttp::string_body> req{method, target, 11};
-    req.set(bhttp::field::host, "127.0.0.1");
-    if (!extra_header.empty()) req.set("X-Padding", extra_header);
-    stream_.expires_after(5s);
-    bhttp::write(stream_, req);
-    return read(method == bhttp::verb::head);
-  }
-
-  bhttp::response<bhttp::string_body> read(bool head = false) {
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.skip(head);
-    stream_.expires_after(5s);
-    bhttp::read(stream_, buffer_, parser);
-    return parser.release();
-  }
-
-  // The error the next read ends with (end_of_stream when the server closed cleanly).
-  boost::system::error_code read_error(std::chrono::seconds deadline = 5s) {
-    bhttp::response_parser<bhttp::string_body> parser;
-    stream_.expires_after(deadline);
-    boost::system::error_code ec;
-    bhttp::read(stream_, buffer_, parser, ec);
-    return ec;
-  }
-
-  void send_raw(const std::string& bytes) { asio::write(stream_, asio::buffer(bytes)); }
-
- private:
-  asio::io_context ioc_;
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-};
-
-std::string header(const bhttp::response<bhttp::string_body>& r, bhttp::field f) { return std::string(r[f]); }
-
-bool closed(boost::system::error_code ec) {
-  return ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset || ec == asio::error::eof;
-}
+using Client = bbmd::test::HttpConnection;
 
 }  // namespace
 
@@ -164,47 +112,47 @@ TEST_CASE("http: routes answer with exact status and body", "[http]") {
   Running srv(local_options());
   Client c(srv.port());
 
-  auto r = c.request(bhttp::verb::get, "/metrics");
-  CHECK(r.result_int() == 200);
-  CHECK(header(r, bhttp::field::content_type).rfind("text/plain; version=0.0.4", 0) == 0);
-  CHECK(r.body().find("\nregistry_database_reconnects_total 1\n") != std::string::npos);
+  auto r = c.request("GET", "/metrics");
+  CHECK(r.status == 200);
+  CHECK(r.header("Content-Type").rfind("text/plain; version=0.0.4", 0) == 0);
+  CHECK(r.body.find("\nregistry_database_reconnects_total 1\n") != std::string::npos);
 
   // The same connection stays open (keep-alive) for every request below.
-  r = c.request(bhttp::verb::get, "/metrics?name[]=x");
-  CHECK(r.result_int() == 200);
+  r = c.request("GET", "/metrics?name[]=x");
+  CHECK(r.status == 200);
 
-  r = c.request(bhttp::verb::head, "/metrics");
-  CHECK(r.result_int() == 200);
-  CHECK(r.body().empty());
-  CHECK(std::stoul(header(r, bhttp::field::content_length)) > 100);
+  r = c.request("HEAD", "/metrics");
+  CHECK(r.status == 200);
+  CHECK(r.body.empty());
+  CHECK(std::stoul(r.header("Content-Length")) > 100);
 
-  r = c.request(bhttp::verb::get, "/healthz");
-  CHECK(r.result_int() == 200);
-  CHECK(r.body() == "ok");
+  r = c.request("GET", "/healthz");
+  CHECK(r.status == 200);
+  CHECK(r.body == "ok");
 
-  r = c.request(bhttp::verb::get, "/readyz");
-  CHECK(r.result_int() == 200);
-  CHECK(r.body() == "ready");
+  r = c.request("GET", "/readyz");
+  CHECK(r.status == 200);
+  CHECK(r.body == "ready");
 
-  r = c.request(bhttp::verb::get, "/nope");
-  CHECK(r.result_int() == 404);
-  CHECK(r.body() == "not found");
+  r = c.request("GET", "/nope");
+  CHECK(r.status == 404);
+  CHECK(r.body == "not found");
 
-  r = c.request(bhttp::verb::post, "/metrics");
-  CHECK(r.result_int() == 405);
-  CHECK(header(r, bhttp::field::allow) == "GET, HEAD");
+  r = c.request("POST", "/metrics");
+  CHECK(r.status == 405);
+  CHECK(r.header("Allow") == "GET, HEAD");
 
-  r = c.request(bhttp::verb::delete_, "/healthz");
-  CHECK(r.result_int() == 405);
-  CHECK(header(r, bhttp::field::allow) == "GET, HEAD");
+  r = c.request("DELETE", "/healthz");
+  CHECK(r.status == 405);
+  CHECK(r.header("Allow") == "GET, HEAD");
 }
 
 TEST_CASE("http: readiness reports the probe's reason", "[http]") {
   Running srv(local_options(), not_ready_probe);
   Client c(srv.port());
-  const auto r = c.request(bhttp::verb::get, "/readyz");
-  CHECK(r.result_int() == 503);
-  CHECK(r.body() == "database unreachable: connection refused");
+  const auto r = c.request("GET", "/readyz");
+  CHECK(r.status == 503);
+  CHECK(r.body == "database unreachable: connection refused");
 }
 
 TEST_CASE("http: a hung readiness probe times out", "[http]") {
@@ -212,23 +160,23 @@ TEST_CASE("http: a hung readiness probe times out", "[http]") {
   options.ready_timeout = 200ms;
   Running srv(options, hung_probe);
   Client c(srv.port());
-  const auto r = c.request(bhttp::verb::get, "/readyz");
-  CHECK(r.result_int() == 503);
-  CHECK(r.body() == "readiness check timed out");
+  const auto r = c.request("GET", "/readyz");
+  CHECK(r.status == 503);
+  CHECK(r.body == "readiness check timed out");
 }
 
 TEST_CASE("http: metrics can be disabled or moved", "[http]") {
   auto options = local_options();
   options.metrics_enabled = false;
   Running off(options);
-  CHECK(Client(off.port()).request(bhttp::verb::get, "/metrics").result_int() == 404);
+  CHECK(Client(off.port()).request("GET", "/metrics").status == 404);
 
   options.metrics_enabled = true;
   options.metrics_path = "/debug/metrics";
   Running moved(options);
   Client c(moved.port());
-  CHECK(c.request(bhttp::verb::get, "/debug/metrics").result_int() == 200);
-  CHECK(c.request(bhttp::verb::get, "/metrics").result_int() == 404);
+  CHECK(c.request("GET", "/debug/metrics").status == 200);
+  CHECK(c.request("GET", "/metrics").status == 404);
 }
 
 TEST_CASE("http: oversized requests are refused", "[http]") {
@@ -236,28 +184,28 @@ TEST_CASE("http: oversized requests are refused", "[http]") {
   {
     // Header over 8 KiB: 431 (RFC 6585), then the server closes.
     Client c(srv.port());
-    const auto r = c.request(bhttp::verb::get, "/healthz", std::string(9000, 'a'));
-    CHECK(r.result_int() == 431);
+    const auto r = c.request("GET", "/healthz", "X-Padding: " + std::string(9000, 'a') + "\r\n");
+    CHECK(r.status == 431);
     CHECK_FALSE(r.keep_alive());
-    CHECK(closed(c.read_error()));
+    CHECK(c.closed_by_peer_within(5s));
   }
   {
     // Body over 64 KiB: 413, then the server closes.
     Client c(srv.port());
-    c.send_raw("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n\r\n" + std::string(70000, 'b'));
-    const auto r = c.read();
-    CHECK(r.result_int() == 413);
-    CHECK(closed(c.read_error()));
+    c.send("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n\r\n" + std::string(70000, 'b'));
+    const auto r = c.read_reply();
+    CHECK(r.status == 413);
+    CHECK(c.closed_by_peer_within(5s));
   }
   {
     // Malformed request line: 400, then close.
     Client c(srv.port());
-    c.send_raw("NOT HTTP AT ALL\r\n\r\n");
-    const auto r = c.read();
-    CHECK(r.result_int() == 400);
+    c.send("NOT HTTP AT ALL\r\n\r\n");
+    const auto r = c.read_reply();
+    CHECK(r.status == 400);
   }
   // The server still answers afterwards.
-  CHECK(Client(srv.port()).request(bhttp::verb::get, "/healthz").result_int() == 200);
+  CHECK(Client(srv.port()).request("GET", "/healthz").status == 200);
 }
 
 TEST_CASE("http: an idle client is dropped after the read timeout", "[http]") {
@@ -266,7 +214,7 @@ TEST_CASE("http: an idle client is dropped after the read timeout", "[http]") {
   Running srv(options);
   Client c(srv.port());
   const auto start = std::chrono::steady_clock::now();
-  CHECK(closed(c.read_error(5s)));
+  CHECK(c.closed_by_peer_within(5s));
   CHECK(std::chrono::steady_clock::now() - start < 3s);
 }
 
@@ -275,10 +223,10 @@ TEST_CASE("http: at the connection limit the longest-idle session makes room", "
   options.max_connections = 1;
   Running srv(options);
   Client first(srv.port());
-  REQUIRE(first.request(bhttp::verb::get, "/healthz").result_int() == 200);  // first now waits idle
+  REQUIRE(first.request("GET", "/healthz").status == 200);  // first now waits idle
   Client second(srv.port());
-  CHECK(second.request(bhttp::verb::get, "/healthz").result_int() == 200);
-  CHECK(closed(first.read_error()));
+  CHECK(second.request("GET", "/healthz").status == 200);
+  CHECK(first.closed_by_peer_within(5s));
 }
 
 TEST_CASE("http: connections beyond the limit are closed while every session is answering", "[http]") {
@@ -287,26 +235,26 @@ TEST_CASE("http: connections beyond the limit are closed while every session is 
   probe_entered = false;
   Running srv(options, signalling_hung_probe);
   Client busy(srv.port());
-  busy.send_raw("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");  // answering: the probe never returns
+  busy.send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");  // answering: the probe never returns
   REQUIRE(bbmd::test::poll_until([] { return probe_entered.load(); }, 2s));
   Client refused(srv.port());
-  refused.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-  CHECK(closed(refused.read_error()));
+  refused.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(refused.closed_by_peer_within(5s));
   CHECK(srv.stop_and_wait(2s));
 }
 
 TEST_CASE("http: stop() ends the loop with clients still connected", "[http]") {
   Running srv(local_options());  // default 10s read timeout: stop must not wait for it
   Client idle(srv.port());
-  REQUIRE(idle.request(bhttp::verb::get, "/healthz").result_int() == 200);
+  REQUIRE(idle.request("GET", "/healthz").status == 200);
   CHECK(srv.stop_and_wait(2s));
-  CHECK(closed(idle.read_error()));
+  CHECK(idle.closed_by_peer_within(5s));
 }
 
 TEST_CASE("http: stop() cancels a pending readiness probe", "[http]") {
   Running srv(local_options(), hung_probe);  // default 5s probe deadline
   Client waiting(srv.port());
-  waiting.send_raw("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+  waiting.send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
   std::this_thread::sleep_for(100ms);  // let the request reach the probe
   CHECK(srv.stop_and_wait(2s));
 }

@@ -6,7 +6,7 @@
 #include "reliability/bad_input_support.hpp"
 #include "support/bbm_fixture.hpp"
 #include "support/poll.hpp"
-#include "support/raw_http.hpp"
+#include "support/http_client.hpp"
 
 namespace bbmd::reliability {
 
@@ -108,11 +108,11 @@ BBMD_RELIABILITY_SCENARIO(bad_input_http, 44)(const Options&, Tally& tally) {
   tally.bad_inputs += 3;
   // The idle crowd first: at the connection limit the longest waiting are evicted, and the
   // half-sent requests must end by the read timeout, not by eviction.
-  std::vector<std::unique_ptr<test::RawConnection>> idle;
-  for (int i = 0; i < 200; ++i) idle.push_back(std::make_unique<test::RawConnection>(*port, 15s));
-  test::RawConnection half(*port, 15s);
+  std::vector<std::unique_ptr<test::HttpConnection>> idle;
+  for (int i = 0; i < 200; ++i) idle.push_back(std::make_unique<test::HttpConnection>(*port, 15s));
+  test::HttpConnection half(*port, 15s);
   half.send("GET /healthz HTTP/1.1\r\nHost: x\r\n");
-  test::RawConnection part_body(*port, 15s);
+  test::HttpConnection part_body(*port, 15s);
   part_body.send("POST /api/v1/migrations/1/pause HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part");
   const auto asked = std::chrono::steady_clock::now();
   tally.expect(healthy(*port), std::string(kGroup) + ": /healthz failed while 200 idle connections were open");

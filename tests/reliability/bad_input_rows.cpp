@@ -42,9 +42,8 @@ constexpr const char* kColumns =
     "batch_size, sub_batch_size, status";
 
 // Tables every case may point at; those a case finishes are created from its Target.
-constexpr const char* kSetup = R"SQL(
-CREATE TABLE t (id bigint PRIMARY KEY, a int NOT NULL, b bigint, label text NOT NULL DEFAULT 'x');
-INSERT INTO t (id, a) SELECT g, g * 10 FROM generate_series(1, 100) g;
+const std::string kSetup = test::t_table_sql(100) + R"SQL(
+ALTER TABLE t ADD COLUMN label text NOT NULL DEFAULT 'x';
 CREATE TABLE victim (id int PRIMARY KEY);
 INSERT INTO victim VALUES (1), (2), (3);
 CREATE TABLE noindex (id bigint, a int, b bigint);

@@ -15,6 +15,13 @@ std::string quoted(const std::string& s) { return nlohmann::json(s).dump(); }
 
 }  // namespace
 
+std::string t_table_sql(int n) {
+  return "CREATE TABLE t (id bigint PRIMARY KEY, a int NOT NULL, b bigint, changes int NOT NULL DEFAULT 0);\n"
+         "INSERT INTO t (id, a) SELECT g, g * 10 FROM generate_series(1, " + std::to_string(n) + ") g;\n";
+}
+
+void make_table(TestDatabase& db, int n) { db.exec(t_table_sql(n)); }
+
 void apply_bbmd_schema(TestDatabase& db) {
   for (const auto& m : schema::own_migrations()) db.exec(m.up_sql);
 }

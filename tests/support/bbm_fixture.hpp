@@ -11,6 +11,12 @@
 
 namespace bbmd::test {
 
+// The table every tier's tests migrate: t(id bigint pk, a int, b bigint, changes int) with ids
+// 1..n, a = id * 10, b NULL and changes 0 (a work function that counts its touches in `changes`
+// shows exactly-once as all 1).
+[[nodiscard]] std::string t_table_sql(int n);
+void make_table(TestDatabase& db, int n);
+
 // Applies bbmd's own schema (the embedded sql/schema files) with plain SQL.
 void apply_bbmd_schema(TestDatabase& db);
 

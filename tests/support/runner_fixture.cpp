@@ -66,11 +66,6 @@ std::vector<StepResult::Kind> drive(TestDatabase& db, const bbm::WorkRegistry& r
   });
 }
 
-void make_table(TestDatabase& db, int n) {
-  db.exec("CREATE TABLE t (id bigint PRIMARY KEY, a int NOT NULL, b bigint)");
-  db.exec("INSERT INTO t SELECT g, g * 10, NULL FROM generate_series(1, " + std::to_string(n) + ") g");
-}
-
 std::int64_t queue_over_t(TestDatabase& db, int rows, int batch_size, const std::string& function) {
   apply_bbmd_schema(db);
   make_table(db, rows);

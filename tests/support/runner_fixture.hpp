@@ -43,9 +43,6 @@ std::vector<bbm::StepResult::Kind> drive(TestDatabase& db, const bbm::WorkRegist
                                          bbm::RunnerOptions options = runner_options(), int max_steps = 50,
                                          bbm::BatchSizes* sizes = nullptr);
 
-// t(id bigint pk, a int, b bigint) with ids 1..n and a = id * 10.
-void make_table(TestDatabase& db, int n);
-
 // bbmd's schema, t with ids 1..rows, and a migration over all of it in batches of `batch_size`
 // running `function` (copy_column b = a, or a SQL work function that takes no arguments);
 // returns its id.
