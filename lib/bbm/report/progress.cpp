@@ -10,22 +10,7 @@ namespace bbmd::bbm {
 
 Progress progress_from(const ProgressFigures& f) {
   Progress p;
-  p.id = f.id;
-  p.name = f.name;
-  p.status = f.status;
-  p.table_name = f.table_name;
-  p.job_signature_name = f.job_signature_name;
-  p.finished_jobs = f.finished_jobs;
-  p.failed_jobs = f.failed_jobs;
-  p.active_jobs = f.active_jobs;
-  p.rows_affected = f.rows_affected;
-  p.total_tuple_count = f.total_tuple_count;
-  p.failure_error_code = f.failure_error_code;
-  p.hold_reason = f.hold_reason;
-  p.last_error = f.last_error;
-  p.started_at = f.started_at;
-  p.finished_at = f.finished_at;
-  p.oldest_active_job_age_s = f.oldest_active_s;
+  static_cast<ProgressFigures&>(p) = f;
 
   const bool finished = f.status == static_cast<int>(MigrationStatus::finished);
   // In double: a row's bounds may be anything, also wider than a bigint can count (code 6).
@@ -33,7 +18,7 @@ Progress progress_from(const ProgressFigures& f) {
   const double done = static_cast<double>(f.done_keys);
   p.percent = finished ? 100.0 : (keys > 0 ? std::min(100.0, 100.0 * done / keys) : 0.0);
   const auto batch = std::max<std::int64_t>(1, f.batch_size);
-  const auto estimated_jobs = p.total_tuple_count ? (*p.total_tuple_count + batch - 1) / batch : 0;
+  const auto estimated_jobs = f.total_tuple_count ? (*f.total_tuple_count + batch - 1) / batch : 0;
   p.total_jobs = std::max(f.all_jobs, estimated_jobs);
 
   if (f.recent_window_s > 0) {

@@ -39,7 +39,7 @@ boost::asio::awaitable<void> ProgressCollector::collect() {
       metrics_.progress(labels, p.percent);
       if (const auto s = migration_status_from(p.status)) metrics_.migration_state(labels, to_string(*s));
       if (!p.hold_reason) metrics_.held(labels, "", false);
-      oldest = std::max(oldest, p.oldest_active_job_age_s);
+      oldest = std::max(oldest, p.oldest_active_s);
     }
     metrics_.oldest_pending_age(oldest);
   } catch (const std::exception& e) {
