@@ -277,19 +277,7 @@ TEST_CASE("without its partial index a null keyset migration is held, rechecked 
           "[e2e][serve]") {
   TestDatabase db;
   bbmd::test::apply_bbmd_schema(db);
-  db.exec("CREATE TABLE n (id bigint PRIMARY KEY, v bigint)");
-  db.exec("INSERT INTO n SELECT g, CASE WHEN g % 3 = 0 THEN -1 END FROM generate_series(1, 200) g");
-  db.exec("CREATE SEQUENCE n_seq");
-  bbmd::test::MigrationRow row;
-  row.name = "20260101000006_fill_n";
-  row.table_name = "public.n";
-  row.column_name = "v";
-  row.job_signature_name = "fill_from_sequence";
-  row.job_arguments = R"({"sequence": "public.n_seq"})";
-  row.batching_strategy = "null_keyset";
-  row.max_value = 200;
-  row.batch_size = 30;
-  const auto id = bbmd::test::queue_migration(db, row);
+  const auto id = bbmd::test::queue_fill_n(db);
   // Test config: backoff.initial 20ms, backoff.max 200ms, jitter 0.2 (default), holdinterval 1s.
   ConfigFile cfg(db);
 

@@ -64,18 +64,7 @@ TEST_CASE("ranges skip gaps and never hold more than batch_size rows", "[bbm][ru
 TEST_CASE("null keyset fills every NULL and finishes: without its partial index it is held", "[bbm][runner]") {
   TestDatabase db;
   bbmd::test::apply_bbmd_schema(db);
-  db.exec("CREATE TABLE n (id bigint PRIMARY KEY, v bigint)");
-  db.exec("INSERT INTO n SELECT g, CASE WHEN g % 3 = 0 THEN -1 END FROM generate_series(1, 200) g");
-  db.exec("CREATE SEQUENCE n_seq");
-  MigrationRow row;
-  row.table_name = "public.n";
-  row.column_name = "v";
-  row.job_signature_name = "fill_from_sequence";
-  row.job_arguments = R"({"sequence": "public.n_seq"})";
-  row.batching_strategy = "null_keyset";
-  row.max_value = 200;
-  row.batch_size = 30;
-  const auto id = bbmd::test::queue_migration(db, row);
+  const auto id = bbmd::test::queue_fill_n(db, MigrationRow{}.name);
 
   SECTION("without the partial index: held with a reason, not failed, no job") {
     const auto kinds = drive(db, WorkRegistry{}, id);

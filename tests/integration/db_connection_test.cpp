@@ -42,6 +42,19 @@ asio::awaitable<Error> query_error(Connection& c, std::string sql) {
   co_return Error(ErrorKind::other, "", "unreachable");
 }
 
+// How connecting with `cfg` fails, or nullopt if it connects.
+std::optional<ErrorKind> connect_error(const bbmd::config::Database& cfg) {
+  std::optional<ErrorKind> kind;
+  run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    try {
+      co_await Connection::connect(ex, bbmd::db::conn_params(cfg));
+    } catch (const Error& e) {
+      kind = e.kind();
+    }
+  });
+  return kind;
+}
+
 }  // namespace
 
 TEST_CASE("conninfo never prints the password", "[db][conninfo]") {
@@ -353,14 +366,7 @@ TEST_CASE("connect gives up after connect_timeout when the server never answers"
   cfg.connecttimeout = 500ms;
 
   auto start = Clock::now();
-  std::optional<ErrorKind> kind;
-  run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
-    try {
-      co_await Connection::connect(ex, bbmd::db::conn_params(cfg));
-    } catch (const Error& e) {
-      kind = e.kind();
-    }
-  });
+  const auto kind = connect_error(cfg);
   auto elapsed = Clock::now() - start;
   CHECK(kind == ErrorKind::timeout);
   CHECK(elapsed >= 500ms);
@@ -369,13 +375,6 @@ TEST_CASE("connect gives up after connect_timeout when the server never answers"
 
 TEST_CASE("connecting to a closed port fails as connection_lost", "[db][connection]") {
   const auto cfg = bbmd::test::refusing_database();
-  std::optional<ErrorKind> kind;
-  run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
-    try {
-      co_await Connection::connect(ex, bbmd::db::conn_params(cfg));
-    } catch (const Error& e) {
-      kind = e.kind();
-    }
-  });
+  const auto kind = connect_error(cfg);
   CHECK(kind == ErrorKind::connection_lost);
 }

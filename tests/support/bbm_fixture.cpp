@@ -22,6 +22,22 @@ std::string t_table_sql(int n) {
 
 void make_table(TestDatabase& db, int n) { db.exec(t_table_sql(n)); }
 
+std::int64_t queue_fill_n(TestDatabase& db, const std::string& name) {
+  db.exec("CREATE TABLE n (id bigint PRIMARY KEY, v bigint)");
+  db.exec("INSERT INTO n SELECT g, CASE WHEN g % 3 = 0 THEN -1 END FROM generate_series(1, 200) g");
+  db.exec("CREATE SEQUENCE n_seq");
+  MigrationRow row;
+  row.name = name;
+  row.table_name = "public.n";
+  row.column_name = "v";
+  row.job_signature_name = "fill_from_sequence";
+  row.job_arguments = R"({"sequence": "public.n_seq"})";
+  row.batching_strategy = "null_keyset";
+  row.max_value = 200;
+  row.batch_size = 30;
+  return queue_migration(db, row);
+}
+
 void apply_bbmd_schema(TestDatabase& db) {
   for (const auto& m : schema::own_migrations()) db.exec(m.up_sql);
 }

@@ -17,6 +17,11 @@ namespace bbmd::test {
 [[nodiscard]] std::string t_table_sql(int n);
 void make_table(TestDatabase& db, int n);
 
+// n(id bigint pk, v bigint) with ids 1..200, v NULL except -1 on every third row, the sequence
+// n_seq, and a fill_from_sequence migration (null keyset, batches of 30) named `name` over it,
+// without the partial index null keyset batching needs. Returns the migration's id.
+std::int64_t queue_fill_n(TestDatabase& db, const std::string& name = "20260101000006_fill_n");
+
 // Applies bbmd's own schema (the embedded sql/schema files) with plain SQL.
 void apply_bbmd_schema(TestDatabase& db);
 
