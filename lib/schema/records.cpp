@@ -29,7 +29,40 @@ std::string create_records(const char* table) {
 )";
 }
 
-std::string select_records(const char* table, bool post) {
+// Before bbmd kept its records apart, they lived in schema_migrations and
+// post_deploy_schema_migrations, the names the registry's own records use. A table of that name
+// with bbmd's columns is bbmd's: `up` renames it (and its primary key, so the registry can still
+// create its own); until then it is read where it is.
+constexpr const char* kLegacyNames[] = {"schema_migrations", "post_deploy_schema_migrations"};
+
+const char* legacy_table(Kind kind) { return kLegacyNames[is_post(kind) ? 1 : 0]; }
+
+constexpr const char* kRenameLegacy = R"(
+DO $rename$
+DECLARE
+  names text[] := ARRAY['schema_migrations', 'post_deploy_schema_migrations'];
+  legacy text;
+BEGIN
+  FOREACH legacy IN ARRAY names LOOP
+    IF to_regclass('bbmd_' || legacy) IS NULL AND EXISTS (
+        SELECT 1 FROM pg_catalog.pg_attribute
+        WHERE attrelid = to_regclass(legacy) AND attname = 'applied_by' AND NOT attisdropped) THEN
+      EXECUTE format('ALTER TABLE %I RENAME TO %I', legacy, 'bbmd_' || legacy);
+      IF to_regclass(legacy || '_pkey') IS NOT NULL THEN
+        EXECUTE format('ALTER INDEX %I RENAME TO %I', legacy || '_pkey', 'bbmd_' || legacy || '_pkey');
+      END IF;
+    END IF;
+  END LOOP;
+END
+$rename$;
+)";
+
+// Where a kind's records are: bbmd's own table, else a legacy one with bbmd's columns; NULL if neither.
+constexpr const char* kRecordsSource =
+    "SELECT CASE WHEN to_regclass($1) IS NOT NULL THEN $1 WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_attribute "
+    "WHERE attrelid = to_regclass($2) AND attname = 'applied_by' AND NOT attisdropped) THEN $2 END";
+
+std::string select_records(const std::string& table, bool post) {
   return std::string("SELECT id, state, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
                      "duration_ms, applied_by, to_json(queued_bbms)::text, "
                      "to_char(failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), error, attempts, "
@@ -40,7 +73,7 @@ std::string select_records(const char* table, bool post) {
 }  // namespace
 
 const char* records_table(Kind kind) noexcept {
-  return is_post(kind) ? "post_deploy_schema_migrations" : "schema_migrations";
+  return is_post(kind) ? "bbmd_post_deploy_schema_migrations" : "bbmd_schema_migrations";
 }
 
 const Record* Records::find(const std::string& version) const {
@@ -60,17 +93,18 @@ std::string this_host() {
 }
 
 boost::asio::awaitable<void> ensure_records(db::Connection& conn) {
-  co_await conn.execute_script("schema_create_records",
-                               create_records(records_table(Kind::pre)) + create_records(records_table(Kind::post)));
+  co_await conn.execute_script("schema_create_records", kRenameLegacy + create_records(records_table(Kind::pre)) +
+                                                           create_records(records_table(Kind::post)));
 }
 
 boost::asio::awaitable<Records> read_records(db::Connection& conn) {
   Records out;
   for (const Kind kind : {Kind::pre, Kind::post}) {
-    const char* table = records_table(kind);
-    auto exists = co_await conn.query("schema_records_exist", "SELECT to_regclass($1) IS NOT NULL", std::string(table));
-    if (!exists.get_bool(0, 0)) continue;
-    auto r = co_await conn.query("schema_read_records", select_records(table, is_post(kind)));
+    auto source = co_await conn.query("schema_records_source", kRecordsSource, std::string(records_table(kind)),
+                                      std::string(legacy_table(kind)));
+    const auto table = source.opt_string(0, 0);
+    if (!table) continue;
+    auto r = co_await conn.query("schema_read_records", select_records(*table, is_post(kind)));
     for (int i = 0; i < r.rows(); ++i) {
       Record rec;
       rec.version = r.get_string(i, 0);

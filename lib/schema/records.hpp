@@ -1,6 +1,7 @@
 #pragma once
-// The two record tables (schema_migrations for pre-deployment and bbmd's own migrations,
-// post_deploy_schema_migrations for post-deployment ones): one row per migration that was
+// The two record tables (bbmd_schema_migrations for pre-deployment and bbmd's own migrations,
+// bbmd_post_deploy_schema_migrations for post-deployment ones; never the registry's
+// schema_migrations and post_deploy_schema_migrations): one row per migration that was
 // applied, marked as applied, or failed (post-deployment only), with when, how long, which host.
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>

@@ -185,7 +185,7 @@ TEST_CASE("database migrate up applies bbmd's schema once", "[e2e][cli][schema]"
   // Every one of bbmd's own schema migrations is applied, as pre-deployment migrations.
   const auto own = bbmd::schema::own_migrations().size();
   CHECK(contains(first.out, std::to_string(own) + " pre-deployment migration"));
-  CHECK(db.count("SELECT count(*) FROM schema_migrations") == static_cast<long long>(own));
+  CHECK(db.count("SELECT count(*) FROM bbmd_schema_migrations") == static_cast<long long>(own));
   CHECK(db.scalar("SELECT to_regclass('public.batched_background_migrations') IS NOT NULL AND "
                   "to_regclass('public.background_migration_jobs') IS NOT NULL") == "t");
   // The tables work: a migration can be queued.

@@ -140,9 +140,9 @@ TEST_CASE("the documented roles migrate every row once, and an ungranted table i
   CHECK(db.rows("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename") ==
         Rows{{"background_migration_jobs", s.owner()},
              {"batched_background_migrations", s.owner()},
-             {"items", s.owner()},
-             {"post_deploy_schema_migrations", s.owner()},
-             {"schema_migrations", s.owner()}});
+             {"bbmd_post_deploy_schema_migrations", s.owner()},
+             {"bbmd_schema_migrations", s.owner()},
+             {"items", s.owner()}});
   s.grant_as_owner();
 
   // A table nobody granted to the runtime role, with a migration on it that has the lowest id,
@@ -274,7 +274,7 @@ TEST_CASE("without the grants on bbmd's own tables serve keeps running, names th
   CHECK(passes.front()["error"] == "ERROR:  permission denied for table batched_background_migrations");
   const auto pending = log_lines(serve->err(), "bbmd.migrate", "pending migration check failed");
   REQUIRE(pending.size() == 1);
-  CHECK(pending[0]["error"] == "ERROR:  permission denied for table schema_migrations");
+  CHECK(pending[0]["error"] == "ERROR:  permission denied for table bbmd_schema_migrations");
   CHECK(serve->running());
   CHECK(s.db.rows("SELECT count(*) FILTER (WHERE changes = 0) FROM items") == Rows{{"1000"}});
   // /readyz names every grant the worker lacks, so a rollout stops here visibly.

@@ -35,16 +35,16 @@ TEST_CASE("a migration requiring an unfinished BBM stops up until background-mig
         std::string::npos);
   CHECK(stopped.err.find(std::string(kBbm) + " (status active, 0.0% done)") != std::string::npos);
   CHECK(stopped.err.find("bbmd background-migrate run " + s.cfg.path()) != std::string::npos);
-  CHECK(s.recorded("schema_migrations", "20260201000001_queue_copy") == 1);
-  CHECK(s.db.count("SELECT count(*) FROM schema_migrations WHERE id = '20260201000002_swap_columns'") == 0);
-  CHECK(s.db.scalar("SELECT array_to_string(queued_bbms, ',') FROM schema_migrations "
+  CHECK(s.recorded("bbmd_schema_migrations", "20260201000001_queue_copy") == 1);
+  CHECK(s.db.count("SELECT count(*) FROM bbmd_schema_migrations WHERE id = '20260201000002_swap_columns'") == 0);
+  CHECK(s.db.scalar("SELECT array_to_string(queued_bbms, ',') FROM bbmd_schema_migrations "
                     "WHERE id = '20260201000001_queue_copy'") == kBbm);
 
   REQUIRE(bbmd::test::run_bbmd({"background-migrate", "run", s.cfg.path()}).exit_code == 0);
   auto resumed = s.migrate("up");
   INFO(resumed.out << resumed.err);
   CHECK(resumed.exit_code == 0);
-  CHECK(s.recorded("schema_migrations", "20260201000002_swap_columns") == 1);
+  CHECK(s.recorded("bbmd_schema_migrations", "20260201000002_swap_columns") == 1);
   CHECK(s.db.count("SELECT count(*) FROM t WHERE b = a_old") == 250);
 }
 
@@ -58,7 +58,7 @@ TEST_CASE("on a fresh database the required BBMs run inline and up completes in 
   CHECK(r.out.find(std::string("BBMs run inline: ") + kBbm) != std::string::npos);
   CHECK(s.db.scalar(std::string("SELECT status FROM batched_background_migrations WHERE name = '") + kBbm + "'") ==
         "2");
-  CHECK(s.recorded("schema_migrations", "20260201000002_swap_columns") == 1);
+  CHECK(s.recorded("bbmd_schema_migrations", "20260201000002_swap_columns") == 1);
   CHECK(s.db.count("SELECT count(*) FROM t WHERE b = a_old") == 250);
 }
 
@@ -69,7 +69,7 @@ TEST_CASE("a required BBM nobody queued is an error, not 'finished'", "[e2e][sch
   auto r = s.migrate("up");
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("'20260101000000_ghost', but no BBM has that name") != std::string::npos);
-  CHECK(s.db.count("SELECT count(*) FROM schema_migrations WHERE id = '20260201000001_needs_ghost'") == 0);
+  CHECK(s.db.count("SELECT count(*) FROM bbmd_schema_migrations WHERE id = '20260201000001_needs_ghost'") == 0);
 }
 
 TEST_CASE("a required stop with an unfinished BBM stops up there with exit code 3", "[e2e][schema]") {
@@ -86,10 +86,10 @@ TEST_CASE("a required stop with an unfinished BBM stops up there with exit code 
   CHECK(r.err.find("stopped at required stop 20260201000001_stop") != std::string::npos);
   CHECK(r.err.find(std::string(kBbm) + " (status active") != std::string::npos);
   CHECK(r.err.find("bbmd background-migrate run") != std::string::npos);
-  CHECK(s.recorded("schema_migrations", "20260201000001_stop") == 1);
+  CHECK(s.recorded("bbmd_schema_migrations", "20260201000001_stop") == 1);
   CHECK(s.db.count("SELECT count(*) FROM pg_class WHERE relname IN ('later_pre', 'later_post')") == 0);
-  CHECK(s.db.count("SELECT count(*) FROM schema_migrations WHERE id = '20260201000002_later'") == 0);
-  CHECK(s.db.count("SELECT count(*) FROM post_deploy_schema_migrations") == 0);
+  CHECK(s.db.count("SELECT count(*) FROM bbmd_schema_migrations WHERE id = '20260201000002_later'") == 0);
+  CHECK(s.db.count("SELECT count(*) FROM bbmd_post_deploy_schema_migrations") == 0);
   // Still stopped on the next run: the stop is checked again, not forgotten.
   CHECK(s.migrate("up").exit_code == 3);
 
@@ -116,7 +116,7 @@ TEST_CASE("a failed post-deployment migration is recorded, refused later, and ne
   CHECK(failed.err.find("division by zero") != std::string::npos);
   CHECK(s.catalog() == before);  // rolled back: no column c
   CHECK(s.db.rows("SELECT state, error LIKE '%division by zero%', failed_at IS NOT NULL, applied_by <> '', attempts "
-                  "FROM post_deploy_schema_migrations WHERE id = '20260201000001_fill_c'") ==
+                  "FROM bbmd_post_deploy_schema_migrations WHERE id = '20260201000001_fill_c'") ==
         std::vector<std::vector<std::string>>{{"failed", "t", "t", "t", "1"}});
   CHECK(s.states().at("20260201000001_fill_c") == "failed");
   CHECK(s.migrate("status", {"--pending-exit-code"}).exit_code == 1);
@@ -125,7 +125,7 @@ TEST_CASE("a failed post-deployment migration is recorded, refused later, and ne
   CHECK(refused.exit_code == 1);
   CHECK(refused.err.find("not retried automatically") != std::string::npos);
   CHECK(refused.err.find("bbmd database migrate retry 20260201000001_fill_c") != std::string::npos);
-  CHECK(s.db.count("SELECT attempts FROM post_deploy_schema_migrations WHERE id = '20260201000001_fill_c'") == 1);
+  CHECK(s.db.count("SELECT attempts FROM bbmd_post_deploy_schema_migrations WHERE id = '20260201000001_fill_c'") == 1);
   CHECK(s.catalog() == before);
 
   SECTION("retry reruns it after a fix") {
@@ -134,7 +134,7 @@ TEST_CASE("a failed post-deployment migration is recorded, refused later, and ne
     auto r = s.migrate("retry", {"20260201000001_fill_c"});
     INFO(r.out << r.err);
     CHECK(r.exit_code == 0);
-    CHECK(s.recorded("post_deploy_schema_migrations", "20260201000001_fill_c") == 1);
+    CHECK(s.recorded("bbmd_post_deploy_schema_migrations", "20260201000001_fill_c") == 1);
     CHECK(s.db.count("SELECT count(*) FROM t WHERE c = id") == 10);
     CHECK(s.migrate("up").exit_code == 0);
     CHECK(s.migrate("retry", {"20260201000001_fill_c"}).exit_code == 1);  // nothing failed any more
@@ -144,7 +144,7 @@ TEST_CASE("a failed post-deployment migration is recorded, refused later, and ne
     auto r = s.migrate("mark-applied", {"20260201000001_fill_c", "--reason", "made a no-op in 1.2.3"});
     INFO(r.out << r.err);
     CHECK(r.exit_code == 0);
-    CHECK(s.db.rows("SELECT state, marked_reason FROM post_deploy_schema_migrations "
+    CHECK(s.db.rows("SELECT state, marked_reason FROM bbmd_post_deploy_schema_migrations "
                     "WHERE id = '20260201000001_fill_c'") ==
           std::vector<std::vector<std::string>>{{"applied", "made a no-op in 1.2.3"}});
     CHECK(s.catalog() == before);
@@ -161,5 +161,5 @@ TEST_CASE("a failing pre-deployment migration leaves no partial change and is no
   CHECK(r.err.find("20260201000000_half.up.sql failed") != std::string::npos);
   CHECK(r.err.find("no_such_table") != std::string::npos);
   CHECK(s.db.count("SELECT count(*) FROM pg_class WHERE relname = 'half'") == 0);
-  CHECK(s.db.count("SELECT count(*) FROM schema_migrations WHERE id = '20260201000000_half'") == 0);
+  CHECK(s.db.count("SELECT count(*) FROM bbmd_schema_migrations WHERE id = '20260201000000_half'") == 0);
 }

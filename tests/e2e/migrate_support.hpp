@@ -54,8 +54,8 @@ class MigrateSetup {
   std::string records() {
     return db.scalar(
         "SELECT coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '') FROM ("
-        " SELECT 'pre' AS k, id, state, applied_at, error, marked_reason FROM schema_migrations"
-        " UNION ALL SELECT 'post', id, state, applied_at, error, marked_reason FROM post_deploy_schema_migrations) r");
+        " SELECT 'pre' AS k, id, state, applied_at, error, marked_reason FROM bbmd_schema_migrations"
+        " UNION ALL SELECT 'post', id, state, applied_at, error, marked_reason FROM bbmd_post_deploy_schema_migrations) r");
   }
   [[nodiscard]] long long recorded(const std::string& table, const std::string& version) {
     return db.count("SELECT count(*) FROM " + table + " WHERE id = '" + version + "' AND state = 'applied'");

@@ -36,9 +36,9 @@ TEST_CASE("SKIP_POST_DEPLOYMENT_MIGRATIONS applies only pre-deployment ones: a l
   CHECK(first.out.find("applied " + std::to_string(kOwnCount + 1) +
                        " pre-deployment migrations and 0 post-deployment migrations; skipped 1 "
                        "post-deployment migration") != std::string::npos);
-  CHECK(s.recorded("schema_migrations", kOwn) == 1);
-  CHECK(s.recorded("schema_migrations", "20260201000000_create_items") == 1);
-  CHECK(s.db.count("SELECT count(*) FROM post_deploy_schema_migrations") == 0);
+  CHECK(s.recorded("bbmd_schema_migrations", kOwn) == 1);
+  CHECK(s.recorded("bbmd_schema_migrations", "20260201000000_create_items") == 1);
+  CHECK(s.db.count("SELECT count(*) FROM bbmd_post_deploy_schema_migrations") == 0);
   CHECK(s.db.count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' "
                    "AND column_name = 'legacy'") == 1);
   CHECK(s.states() == with_own_applied({{"20260201000000_create_items", "applied"},
@@ -49,14 +49,14 @@ TEST_CASE("SKIP_POST_DEPLOYMENT_MIGRATIONS applies only pre-deployment ones: a l
   INFO(second.out << second.err);
   REQUIRE(second.exit_code == 0);
   CHECK(second.out.find("applied 0 pre-deployment migrations and 1 post-deployment migration") != std::string::npos);
-  CHECK(s.recorded("post_deploy_schema_migrations", "20260201000001_drop_legacy") == 1);
+  CHECK(s.recorded("bbmd_post_deploy_schema_migrations", "20260201000001_drop_legacy") == 1);
   CHECK(s.db.count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' "
                    "AND column_name = 'legacy'") == 0);
   CHECK(s.states() == with_own_applied({{"20260201000000_create_items", "applied"},
                                          {"20260201000001_drop_legacy", "applied"}}));
   CHECK(s.migrate("status", {"--pending-exit-code"}).exit_code == 0);
   // Every applied migration says when, how long and on which host.
-  CHECK(s.db.count("SELECT count(*) FROM post_deploy_schema_migrations WHERE applied_at IS NOT NULL "
+  CHECK(s.db.count("SELECT count(*) FROM bbmd_post_deploy_schema_migrations WHERE applied_at IS NOT NULL "
                    "AND duration_ms IS NOT NULL AND applied_by <> ''") == 1);
   const auto version = s.migrate("version");
   CHECK(version.out == std::string("pre-deployment: 20260201000000_create_items\n"
@@ -87,8 +87,8 @@ TEST_CASE("up with --dry-run prints the plan and changes nothing", "[e2e][schema
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.find("plan: " + std::to_string(kOwnCount + 2) + " migrations to apply") != std::string::npos);
     CHECK(s.catalog() == before);
-    CHECK(s.db.count("SELECT count(*) FROM pg_class WHERE relname IN ('schema_migrations', "
-                     "'post_deploy_schema_migrations', 'batched_background_migrations')") == 0);
+    CHECK(s.db.count("SELECT count(*) FROM pg_class WHERE relname IN ('bbmd_schema_migrations', "
+                     "'bbmd_post_deploy_schema_migrations', 'batched_background_migrations')") == 0);
   }
   SECTION("with post-deployment migrations pending") {
     REQUIRE(s.migrate("up", {"--skip-post-deployment"}).exit_code == 0);
@@ -114,7 +114,7 @@ TEST_CASE("a no-transaction migration with CREATE INDEX CONCURRENTLY applies", "
   REQUIRE(r.exit_code == 0);
   CHECK(s.db.count("SELECT count(*) FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid "
                    "WHERE c.relname IN ('items_sku_idx', 'items_sku_lower_idx') AND x.indisvalid") == 2);
-  CHECK(s.recorded("schema_migrations", "20260201000001_index_sku") == 1);
+  CHECK(s.recorded("bbmd_schema_migrations", "20260201000001_index_sku") == 1);
   REQUIRE(s.migrate("down", {"--limit", "1", "--force"}).exit_code == 0);
   CHECK(s.db.count("SELECT count(*) FROM pg_class WHERE relname LIKE 'items_sku%'") == 0);
 }
@@ -151,7 +151,7 @@ TEST_CASE("down reverses the newest migrations and leaves the catalog as before"
     CHECK(s.records() == records_before);
   }
   SECTION("a migration this build does not know blocks down") {
-    s.db.exec("INSERT INTO schema_migrations (id, applied_at, applied_by) VALUES ('20990101000000_future', now(), 'x')");
+    s.db.exec("INSERT INTO bbmd_schema_migrations (id, applied_at, applied_by) VALUES ('20990101000000_future', now(), 'x')");
     const auto after = s.catalog();
     auto r = s.migrate("down", {"--force"});
     CHECK(r.exit_code == 1);

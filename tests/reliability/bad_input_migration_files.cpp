@@ -113,7 +113,7 @@ BBMD_RELIABILITY_SCENARIO(bad_input_migration_files, 43)(const Options&, Tally& 
     run_command_case(tally, kGroup, {"up: " + c.name, {"database", "migrate", "up", "{config}"}, c.exit_code, c.says},
                      cfg.path());
   }
-  // schema_migrations included: no bad migration was recorded as applied.
+  // bbmd_schema_migrations included: no bad migration was recorded as applied.
   expect_unchanged(tally, kGroup, before, table_checksums(db), {});
   tally.expect(db.count("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'made_by_%'") == 0,
                std::string(kGroup) + ": a failed migration left its table behind");
