@@ -1,7 +1,11 @@
 // File-only checks of the operations artefacts with the tools their users run: the deploy YAML
 // lints, the systemd unit verifies, the alert rules pass promtool, and the container image
 // installs what the binary links against (Kubernetes: ops_kubernetes_test.cpp).
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <set>
 #include <sstream>
 
@@ -74,6 +78,32 @@ TEST_CASE("alert rules pass promtool check and their unit tests", "[ops][prometh
     CHECK(silent >= 1);
     CHECK(firing >= 1);
   }
+}
+
+TEST_CASE("every alert links its runbook: a section of README.md, one base URL for all", "[ops][prometheus]") {
+  const auto rules = YAML::LoadFile(source("deploy/prometheus/bbmd-alerts.yml").string());
+  const auto readme = bbmd::test::read_text(source("README.md"));
+  std::set<std::string> bases;
+  std::size_t alerts = 0;
+  for (const auto& group : rules["groups"]) {
+    for (const auto& rule : group["rules"]) {
+      const auto alert = rule["alert"].as<std::string>();
+      INFO(alert);
+      ++alerts;
+      REQUIRE(rule["annotations"]["runbook_url"]);
+      const auto url = rule["annotations"]["runbook_url"].as<std::string>();
+      const auto hash = url.find('#');
+      REQUIRE(hash != std::string::npos);
+      bases.insert(url.substr(0, hash));
+      std::string anchor = alert;
+      std::transform(anchor.begin(), anchor.end(), anchor.begin(), [](unsigned char c) { return std::tolower(c); });
+      CHECK(url.substr(hash + 1) == anchor);  // the anchor GitHub and GitLab give "### <alert>"
+      CHECK(readme.find("\n### " + alert + "\n") != std::string::npos);
+    }
+  }
+  CHECK(alerts == 6);
+  REQUIRE(bases.size() == 1);
+  CHECK(bases.begin()->ends_with("/README.md"));
 }
 
 TEST_CASE("container image: non-root, bbmd entrypoint, runtime packages cover the binary's libraries",
