@@ -10,6 +10,7 @@ build_packages=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev
   prometheus-cpp-dev
   libyaml-cpp-dev libcli11-dev libsystemd-dev
+  help2man                                   # the man page, from `bbmd --help` (cmake/package.cmake)
 )
 # Tests, demo and the [ops] checks on top of the build packages (the container's build stage skips them).
 test_packages=(
