@@ -72,7 +72,7 @@ TEST_CASE("the Debian package installs a working bbmd, its unit, sysusers file, 
   const auto depends = run_tool("dpkg-deb -f " + quote(deb.string()) + " Depends");
   INFO(depends.output);
   REQUIRE(depends.exit_code == 0);
-  for (const auto* lib : {"libc6 (>=", "libpq5 (>=", "libspdlog1.10", "libyaml-cpp0.7", "libsystemd0"}) {
+  for (const auto* lib : {"libc6 (>=", "libpq5 (>=", "libspdlog1.10", "libyaml-cpp0.7", "libsystemd0", "libpg-query1504.0"}) {
     CHECK(depends.output.find(lib) != std::string::npos);
   }
 
