@@ -178,7 +178,7 @@ TEST_CASE("every dashboard panel has a unit and is filtered by $namespace and $j
   }
 }
 
-TEST_CASE("a fresh serve exports every metric the dashboard and alerts name; a migration's series start when seen",
+TEST_CASE("a fresh serve exports every metric the dashboard and alerts name, a migration's series start when seen",
           "[e2e][ops][dashboard]") {
   const auto dashboard = load_dashboard();
   auto exprs = dashboard_exprs(dashboard);
