@@ -10,6 +10,8 @@ build_packages=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev
   prometheus-cpp-dev
   libyaml-cpp-dev libcli11-dev libsystemd-dev
+  help2man                                   # the man page, from `bbmd --help` (cmake/package.cmake)
+  libpg-query-dev                            # PostgreSQL's parser, to split migration scripts
 )
 # Tests, demo and the [ops] checks on top of the build packages (the container's build stage skips them).
 test_packages=(
@@ -28,7 +30,7 @@ test_packages=(
 # What the bbmd binary needs at run time (deploy/docker/Dockerfile's final stage); a test checks
 # these cover every library bbmd links against.
 runtime_packages=(
-  libpq5 libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 libyaml-cpp0.7 libsystemd0
+  libpq5 libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 libyaml-cpp0.7 libsystemd0 libpg-query1504.0
   ca-certificates                            # sslmode=verify-full against a managed PostgreSQL
 )
 

@@ -1,12 +1,13 @@
 // The process-wide stderr sink and the level/formatter switches that Logger consults.
 #include "log/log.hpp"
 
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <memory>
 #include <stdexcept>
+
+#include "log/journal.hpp"
 
 namespace bbmd::log {
 namespace {
@@ -29,7 +30,7 @@ spdlog::level::level_enum to_spdlog(Level level) {
 // Not registered in spdlog's registry, so nothing else can reconfigure or drop it.
 spdlog::logger& sink() {
   static const std::shared_ptr<spdlog::logger> logger = [] {
-    auto l = std::make_shared<spdlog::logger>("bbmd", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    auto l = std::make_shared<spdlog::logger>("bbmd", stderr_sink());  // journald's priorities under systemd
     l->set_pattern("%v");  // format_line renders the whole line
     l->set_level(spdlog::level::trace);  // filtering happens in Logger::log, before rendering
     // Every line is flushed: children's stderr is read by tests and by container log collectors.

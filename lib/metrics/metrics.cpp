@@ -7,6 +7,9 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
+#include <array>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
@@ -14,6 +17,8 @@
 #include <utility>
 
 #include "metrics/names.hpp"
+#include "metrics/query_names.hpp"
+#include "throttle/reasons.hpp"
 #include "version.hpp"
 
 namespace bbmd::metrics {
@@ -89,6 +94,66 @@ class OneHot {
 
 OneHot::Values known_states() { return {names::kMigrationStates.begin(), names::kMigrationStates.end()}; }
 
+template <std::size_t N>
+bool one_of(const std::array<std::string_view, N>& values, std::string_view value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+// registry_bbm_throttled{reason}: the throttle's latest verdict per migration, each valid until
+// the next one or until it expires; a reason is 1 while any live verdict names it.
+class ThrottleVerdicts {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit ThrottleVerdicts(Family<Gauge>& family)
+      : family_(family), published_(throttle::reasons::kAll.begin(), throttle::reasons::kAll.end()) {
+    publish(Clock::now());
+  }
+
+  void record(std::int64_t migration_id, std::string_view reason, std::chrono::milliseconds valid_for) {
+    std::lock_guard lock(mu_);
+    if (reason.empty()) {
+      live_.erase(migration_id);
+    } else {
+      live_[migration_id] = {std::string(reason), Clock::now() + valid_for};
+    }
+    publish(Clock::now());
+  }
+
+  // Called before each scrape, so that an expired verdict stops counting without a new one.
+  void refresh() {
+    std::lock_guard lock(mu_);
+    publish(Clock::now());
+  }
+
+ private:
+  struct Verdict {
+    std::string reason;
+    Clock::time_point until;
+  };
+
+  void publish(Clock::time_point now) {
+    std::set<std::string, std::less<>> holding;
+    for (auto it = live_.begin(); it != live_.end();) {
+      if (it->second.until <= now) {
+        it = live_.erase(it);
+      } else {
+        holding.insert(it->second.reason);
+        ++it;
+      }
+    }
+    published_.insert(holding.begin(), holding.end());  // a reason outside kAll keeps its series too
+    for (const auto& reason : published_) {
+      family_.Add(one_label(names::kReason, reason)).Set(holding.contains(reason) ? 1 : 0);
+    }
+  }
+
+  Family<Gauge>& family_;
+  std::mutex mu_;
+  std::map<std::int64_t, Verdict> live_;
+  std::set<std::string, std::less<>> published_;
+};
+
 }  // namespace
 
 struct Metrics::Impl {
@@ -108,6 +173,7 @@ struct Metrics::Impl {
   Family<Counter>& lease_takeovers = counter(r, names::kLeaseTakeovers);
   Gauge& oldest_pending_age = gauge(r, names::kOldestPendingAge).Add({});
   Family<Counter>& throttle_seconds = counter(r, names::kThrottleSeconds);
+  ThrottleVerdicts throttled{gauge(r, names::kThrottled)};
   Family<Counter>& indicator_errors = counter(r, names::kIndicatorErrors);
   OneHot hold{gauge(r, names::kHold), names::kReason};
   OneHot status{gauge(r, names::kMigrationStatus), names::kState};
@@ -116,12 +182,54 @@ struct Metrics::Impl {
   Family<Histogram>& db_query_duration = histogram(r, names::kDbQueryDuration);
   Family<Counter>& query_errors = counter(r, names::kQueryErrors);
   Family<Gauge>& pool = gauge(r, names::kPoolConnections);
+  Family<Gauge>& pool_max = gauge(r, names::kPoolMaxConnections);
   Counter& reconnects = counter(r, names::kReconnects).Add({});
   Counter& connect_failures = counter(r, names::kConnectFailures).Add({});
   Family<Counter>& migrations_total = counter(r, names::kMigrationsTotal);
   Family<Gauge>& migrations_pending = gauge(r, names::kMigrationsPending);
 
-  Impl() { gauge(r, names::kBuildInfo).Add({{names::kVersion, kVersion}}).Set(1); }
+  std::mutex seen_mu;
+  std::set<std::pair<std::int64_t, std::string>> seen;  // migrations whose series exist
+
+  Impl() {
+    gauge(r, names::kBuildInfo).Add({{names::kVersion, kVersion}}).Set(1);
+    for (const auto reason : names::kSleepReasons) sleep_duration.Add(one_label(names::kReason, reason), kSleepBuckets);
+    for (const auto reason : throttle::reasons::kAll) {
+      throttle_seconds.Add(one_label(names::kReason, reason));
+      indicator_errors.Add(one_label(names::kIndicator, reason));  // each indicator reports its reason
+    }
+    for (const auto name : names::kQueryNames) query_series(std::string(name));
+    for (const auto state : {names::kPoolOpen, names::kPoolInUse}) pool.Add(one_label(names::kState, state));
+    for (const auto type : names::kMigrationTypes) migrations_total.Add(one_label(names::kMigrationType, type));
+  }
+
+  struct QuerySeries {
+    Counter& total;
+    Histogram& duration;
+    Counter& errors;
+  };
+  QuerySeries query_series(std::string_view name) {
+    const auto labels = one_label(names::kName, name);
+    return {queries_total.Add(labels), db_query_duration.Add(labels, kQueryBuckets), query_errors.Add(labels)};
+  }
+
+  // A migration's series, at 0, the first time it is seen runnable or worked on.
+  void seen_runnable(const MigrationLabels& m) {
+    {
+      std::lock_guard lock(seen_mu);
+      if (!seen.emplace(m.id, m.name).second) return;
+    }
+    for (const auto outcome : names::kJobOutcomes) {
+      const auto labels = migration_labels(m, names::kOutcome, outcome);
+      jobs_total.Add(labels);
+      job_duration.Add(labels, kJobBuckets);
+    }
+    const auto labels = migration_labels(m);
+    migrated_tuples.Add(labels);
+    lease_takeovers.Add(labels);
+    sub_batch_duration.Add(labels, kQueryBuckets);
+    bbm_query_duration.Add(labels, kQueryBuckets);
+  }
 };
 
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
@@ -142,6 +250,7 @@ void Metrics::run_finished(bool /*did_work*/, double seconds) {
 
 void Metrics::job_finished(const MigrationLabels& m, std::string_view outcome, double seconds,
                            std::int64_t batch_size, std::int64_t tuples_changed) {
+  impl_->seen_runnable(m);
   const auto with_outcome = migration_labels(m, names::kOutcome, outcome);
   impl_->jobs_total.Add(with_outcome).Increment();
   impl_->job_duration.Add(with_outcome, kJobBuckets).Observe(seconds);
@@ -154,10 +263,12 @@ void Metrics::job_finished(const MigrationLabels& m, std::string_view outcome, d
 }
 
 void Metrics::batching_query(const MigrationLabels& m, double seconds) {
+  impl_->seen_runnable(m);
   impl_->bbm_query_duration.Add(migration_labels(m), kQueryBuckets).Observe(seconds);
 }
 
 void Metrics::sub_batch(const MigrationLabels& m, double seconds) {
+  impl_->seen_runnable(m);
   impl_->sub_batch_duration.Add(migration_labels(m), kQueryBuckets).Observe(seconds);
 }
 
@@ -170,12 +281,16 @@ void Metrics::progress(const MigrationLabels& m, double percent) {
 }
 
 void Metrics::migration_state(const MigrationLabels& m, std::string_view state) {
+  if (one_of(names::kRunnableStates, state)) impl_->seen_runnable(m);
   impl_->status.set(m, state, true, known_states());
 }
 
 void Metrics::held(const MigrationLabels& m, std::string_view reason, bool on) { impl_->hold.set(m, reason, on); }
 
-void Metrics::lease_takeover(const MigrationLabels& m) { impl_->lease_takeovers.Add(migration_labels(m)).Increment(); }
+void Metrics::lease_takeover(const MigrationLabels& m) {
+  impl_->seen_runnable(m);
+  impl_->lease_takeovers.Add(migration_labels(m)).Increment();
+}
 
 void Metrics::oldest_pending_age(double seconds) { impl_->oldest_pending_age.Set(seconds); }
 
@@ -183,21 +298,26 @@ void Metrics::throttled(std::string_view reason, double seconds) {
   if (seconds > 0) impl_->throttle_seconds.Add(one_label(names::kReason, reason)).Increment(seconds);
 }
 
+void Metrics::throttle_verdict(std::int64_t migration_id, std::string_view reason,
+                               std::chrono::milliseconds valid_for) {
+  impl_->throttled.record(migration_id, reason, valid_for);
+}
+
 void Metrics::indicator_error(std::string_view indicator) {
   impl_->indicator_errors.Add(one_label(names::kIndicator, indicator)).Increment();
 }
 
 void Metrics::query(std::string_view name, double seconds, bool ok) {
-  const auto labels = one_label(names::kName, name);
-  impl_->queries_total.Add(labels).Increment();
-  impl_->db_query_duration.Add(labels, kQueryBuckets).Observe(seconds);
-  if (!ok) impl_->query_errors.Add(labels).Increment();
+  auto series = impl_->query_series(name);
+  series.total.Increment();
+  series.duration.Observe(seconds);
+  if (!ok) series.errors.Increment();
 }
 
 void Metrics::pool(const PoolFigures& figures) {
-  impl_->pool.Add(one_label(names::kState, "open")).Set(static_cast<double>(figures.open));
-  impl_->pool.Add(one_label(names::kState, "in_use")).Set(static_cast<double>(figures.in_use));
-  impl_->pool.Add(one_label(names::kState, "max")).Set(static_cast<double>(figures.max_open));
+  impl_->pool.Add(one_label(names::kState, names::kPoolOpen)).Set(static_cast<double>(figures.open));
+  impl_->pool.Add(one_label(names::kState, names::kPoolInUse)).Set(static_cast<double>(figures.in_use));
+  impl_->pool_max.Add({}).Set(static_cast<double>(figures.max_open));
   // The pool keeps running totals; the counters catch up to them (they only ever grow).
   catch_up(impl_->reconnects, figures.reconnects);
   catch_up(impl_->connect_failures, figures.connect_failures);
@@ -212,6 +332,7 @@ void Metrics::schema_migrations_pending(std::string_view migration_type, std::in
 }
 
 std::string Metrics::scrape() const {
+  impl_->throttled.refresh();
   std::ostringstream out;
   prometheus::TextSerializer{}.Serialize(out, impl_->registry->Collect());
   return out.str();

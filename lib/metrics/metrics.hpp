@@ -1,6 +1,7 @@
 #pragma once
 // Every Prometheus metric bbmd exports, behind verbs. Names follow the registry's so its
 // dashboards work unchanged; bbmd's additions carry the same prefixes.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -18,6 +19,8 @@ struct MigrationLabels {
   std::string name;
 };
 
+// Series whose label values are known in advance are exported at 0 from the start; a migration's
+// series start when it is first seen in a runnable state (active, running) or worked on.
 class Metrics {
  public:
   Metrics();
@@ -38,6 +41,10 @@ class Metrics {
   void lease_takeover(const MigrationLabels& m);                            // registry_bbm_lease_takeovers_total
   void oldest_pending_age(double seconds);                                  // registry_bbm_oldest_pending_work_age_seconds
   void throttled(std::string_view reason, double seconds);                  // registry_bbm_throttle_seconds_total{reason}
+  // The throttle's verdict on one migration: `reason` holds it (empty: nothing does) until the
+  // next verdict, or for `valid_for` without one (the migration was paused, or another process
+  // checks it now). registry_bbm_throttled{reason} is 1 while a verdict of that reason holds.
+  void throttle_verdict(std::int64_t migration_id, std::string_view reason, std::chrono::milliseconds valid_for);
   void indicator_error(std::string_view indicator);  // registry_bbm_throttle_indicator_errors_total{indicator}
 
   // Database layer.
@@ -46,8 +53,8 @@ class Metrics {
     std::size_t open = 0, in_use = 0, max_open = 0;
     std::uint64_t reconnects = 0, connect_failures = 0;  // running totals since start
   };
-  // registry_database_pool_connections{state}, registry_database_reconnects_total,
-  // registry_database_connect_failures_total
+  // registry_database_pool_connections{state}, registry_database_pool_max_connections,
+  // registry_database_reconnects_total, registry_database_connect_failures_total
   void pool(const PoolFigures& figures);
   void schema_migration_applied(std::string_view migration_type);  // registry_database_migrations_total
   void schema_migrations_pending(std::string_view migration_type, std::int64_t count);  // ..._migrations_pending

@@ -53,11 +53,17 @@ inline constexpr Def kMigrationStatus{"registry_bbm_migration_status",
 inline constexpr Def kOldestPendingAge{"registry_bbm_oldest_pending_work_age_seconds",
                                        "Age of the oldest batched migration work waiting to run."};
 inline constexpr Def kThrottleSeconds{"registry_bbm_throttle_seconds_total",
-                                      "Seconds the batched migration workers spent throttled, by reason."};
+                                      "Seconds of throttle holds decided, by reason, summed over migrations and "
+                                      "workers (so it can grow faster than time; registry_bbm_throttled does not)."};
+inline constexpr Def kThrottled{"registry_bbm_throttled",
+                                "1 while a throttle signal with this reason holds at least one batched migration "
+                                "of this process, else 0."};
 inline constexpr Def kIndicatorErrors{"registry_bbm_throttle_indicator_errors_total",
                                      "A counter for health indicator checks that failed (treated as go), by indicator."};
 inline constexpr Def kPoolConnections{"registry_database_pool_connections",
-                                      "Database connections in the pool: open, in_use and the max."};
+                                      "Database connections in the pool, by state (open, in_use)."};
+inline constexpr Def kPoolMaxConnections{"registry_database_pool_max_connections",
+                                         "The most connections the pool opens (database.pool.maxopen)."};
 inline constexpr Def kReconnects{"registry_database_reconnects_total",
                                  "A counter for database connections re-established after a loss."};
 inline constexpr Def kConnectFailures{"registry_database_connect_failures_total",
@@ -76,10 +82,27 @@ inline constexpr const char* kName = "name";
 inline constexpr const char* kMigrationType = "migration_type";
 inline constexpr const char* kVersion = "version";
 
+// Label values known in advance: their series are exported at 0 from the start (or, per
+// migration, from when the migration is first seen runnable), so a dashboard never shows
+// "No data" for them and rate() counts their first increment.
+
 // Values of registry_bbm_migration_status{state}; migration_state() zeroes the ones not current.
 inline constexpr std::array<std::string_view, 5> kMigrationStates{"paused", "active", "finished", "failed",
                                                                   "running"};
-// registry_bbm_jobs_total{outcome}; only "finished" adds to migrated_tuples_total.
+// States in which workers lease jobs: a migration first seen in one gets its per-migration series.
+inline constexpr std::array<std::string_view, 2> kRunnableStates{"active", "running"};
+// registry_bbm_jobs_total{outcome} and job_duration_seconds{outcome}, as the runner reports them;
+// only "finished" adds to migrated_tuples_total.
 inline constexpr std::string_view kOutcomeFinished = "finished";
+inline constexpr std::array<std::string_view, 5> kJobOutcomes{kOutcomeFinished, "failed", "lease_lost", "canceled",
+                                                              "connection_lost"};
+// registry_bbm_sleep_duration_seconds{reason}: the worker's sleeps after a pass that worked, found
+// nothing to do, or failed.
+inline constexpr std::array<std::string_view, 3> kSleepReasons{"job_interval", "idle", "error"};
+// registry_database_pool_connections{state}.
+inline constexpr std::string_view kPoolOpen = "open";
+inline constexpr std::string_view kPoolInUse = "in_use";
+// registry_database_migrations_total and _pending{migration_type} (schema::metric_type).
+inline constexpr std::array<std::string_view, 2> kMigrationTypes{"pre_deployment", "post_deployment"};
 
 }  // namespace bbmd::metrics::names

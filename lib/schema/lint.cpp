@@ -90,7 +90,7 @@ void check_required_bbms(const std::vector<MigrationFile>& all, std::vector<Prob
     try {
       for (const auto& name : statically_queued_bbms(m.up_sql)) queued_by.emplace(name, m.version);
     } catch (const std::invalid_argument& e) {
-      problems.push_back({"unterminated_sql", m.source, e.what()});
+      problems.push_back({"invalid_sql", m.source, e.what()});
     }
   }
   for (const auto& m : all) {

@@ -7,10 +7,13 @@
 
 namespace bbmd::schema {
 
-// Statements in order, without their terminating ';'. Knows '...' and "..." quoting, E'..'
-// escapes, $tag$...$tag$ bodies, -- and /* */ comments; statements that hold nothing but
-// comments and whitespace are dropped. Throws std::invalid_argument on a comment, quote or
-// dollar-quoted body that never ends.
+// Statements in order, without their terminating ';', each with the comments before it (so the
+// first keeps the `-- bbmd:` directives). Split by PostgreSQL 15's own grammar (libpg_query):
+// quoting, E'' escapes, $tag$ bodies, nested /* */ comments and BEGIN ATOMIC ... END bodies
+// are what the server sees; statements of nothing but comments are dropped. Throws
+// std::invalid_argument, naming the line and column, on SQL the server would reject outright
+// (an unterminated comment, quote or dollar body, a syntax error, a NUL byte): nothing of a
+// script is sent before all of it parses.
 [[nodiscard]] std::vector<std::string> split_statements(const std::string& sql);
 
 }  // namespace bbmd::schema

@@ -38,7 +38,7 @@ Throttle Throttle::from_config(const config::Config& cfg, metrics::Metrics& metr
   if (t.autovacuum.enabled) {
     list.push_back(cache(needs_stats_access(make_autovacuum(), "pg_stat_progress_vacuum"), CacheScope::table));
   }
-  return Throttle(std::move(list), metrics);
+  return Throttle(std::move(list), metrics, 3 * cfg.backgroundmigrations.backoff.max);
 }
 
 }  // namespace bbmd::throttle

@@ -1,5 +1,6 @@
 #pragma once
 // The stable reason labels indicators report: metric label values and hold codes, so never rename.
+#include <array>
 #include <string_view>
 
 namespace bbmd::throttle::reasons {
@@ -13,5 +14,10 @@ inline constexpr std::string_view kLockWaiters = "lock_waiters";
 inline constexpr std::string_view kOldestTransaction = "oldest_transaction";
 inline constexpr std::string_view kSqlCheck = "sql_check";
 inline constexpr std::string_view kFlagFile = "flag_file";
+
+// Every reason, so that metrics export each one from the start.
+inline constexpr std::array<std::string_view, 9> kAll{kWalArchiveBacklog, kWalRate,         kReplicationLag,
+                                                      kSlotRetention,     kAutovacuum,      kLockWaiters,
+                                                      kOldestTransaction, kSqlCheck,        kFlagFile};
 
 }  // namespace bbmd::throttle::reasons

@@ -30,9 +30,11 @@ std::string what(const std::exception_ptr& e) {
 
 }  // namespace
 
-Throttle::Throttle(std::vector<std::unique_ptr<Indicator>> indicators, metrics::Metrics& metrics)
+Throttle::Throttle(std::vector<std::unique_ptr<Indicator>> indicators, metrics::Metrics& metrics,
+                   std::chrono::milliseconds verdict_lifetime)
     : indicators_(std::make_shared<std::vector<std::unique_ptr<Indicator>>>(std::move(indicators))),
-      metrics_(&metrics) {}
+      metrics_(&metrics),
+      verdict_lifetime_(verdict_lifetime) {}
 
 boost::asio::awaitable<std::optional<Stop>> Throttle::check(db::Connection& conn, const Context& ctx) {
   const auto indicators = indicators_;  // outlives a reload that replaces indicators_
@@ -53,12 +55,16 @@ boost::asio::awaitable<std::optional<Stop>> Throttle::check(db::Connection& conn
       logger().warn("throttle indicator failed; treating it as go",
                     {{log::kReason, std::string(indicator->name())}, {log::kError, what(failure)}, {log::kBbmId, ctx.migration_id}});
       // Every further indicator would fail the same way; the batch's own first query reports
-      // the lost connection through the worker's usual path.
+      // the lost connection through the worker's usual path. No verdict: nothing was learnt.
       if (conn.broken()) co_return std::nullopt;
       continue;
     }
-    if (stop) co_return stop;
+    if (stop) {
+      metrics_->throttle_verdict(ctx.migration_id, stop->reason, verdict_lifetime_);
+      co_return stop;
+    }
   }
+  metrics_->throttle_verdict(ctx.migration_id, {}, verdict_lifetime_);
   co_return std::nullopt;
 }
 

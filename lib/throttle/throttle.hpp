@@ -9,6 +9,7 @@
 // checks cost none). On SIGHUP, rebuild with from_config: it is cheap, and only the WAL rate's
 // first sample is lost.
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -24,11 +25,18 @@ namespace bbmd::throttle {
 
 class Throttle {
  public:
-  Throttle(std::vector<std::unique_ptr<Indicator>> indicators, metrics::Metrics& metrics);
+  // How long a verdict counts in registry_bbm_throttled without a newer one: a held migration is
+  // checked again within its hold (at most backoff.max) plus one idle poll (backoff.max plus
+  // jitter), so three times backoff.max (10s by default) bridges the gap, while a verdict on a
+  // migration that was paused, or that another process checks now, stops counting soon after.
+  static constexpr std::chrono::milliseconds kDefaultVerdictLifetime{30000};
+
+  Throttle(std::vector<std::unique_ptr<Indicator>> indicators, metrics::Metrics& metrics,
+           std::chrono::milliseconds verdict_lifetime = kDefaultVerdictLifetime);
   // Builds the indicators the config enables (factory.cpp says which, in what order).
   static Throttle from_config(const config::Config& cfg, metrics::Metrics& metrics);
   // The first stop, or nullopt to go ahead. Never throws for an indicator's failure; only
-  // cancellation (shutdown) propagates.
+  // cancellation (shutdown) propagates. Each verdict goes to Metrics::throttle_verdict.
   boost::asio::awaitable<std::optional<Stop>> check(db::Connection& conn, const Context& ctx);
   [[nodiscard]] bool empty() const noexcept { return indicators_->empty(); }
 
@@ -37,6 +45,7 @@ class Throttle {
   // assigns a rebuilt Throttle in the middle of it.
   std::shared_ptr<std::vector<std::unique_ptr<Indicator>>> indicators_;
   metrics::Metrics* metrics_;  // a pointer so that SIGHUP can assign a rebuilt Throttle
+  std::chrono::milliseconds verdict_lifetime_;
 };
 
 }  // namespace bbmd::throttle

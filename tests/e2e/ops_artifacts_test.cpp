@@ -1,9 +1,11 @@
-// File-only checks of the operations artefacts with the tools their users run: kustomize output
-// renders and lints and has the sidecar with both probes, the systemd unit verifies, the alert
-// rules pass promtool, and the container image installs what the binary links against.
+// File-only checks of the operations artefacts with the tools their users run: the deploy YAML
+// lints, the systemd unit verifies, the alert rules pass promtool, and the container image
+// installs what the binary links against (Kubernetes: ops_kubernetes_test.cpp).
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <set>
 #include <sstream>
 
@@ -14,91 +16,6 @@ using bbmd::ops::quote;
 using bbmd::ops::require_tool;
 using bbmd::ops::run_tool;
 using bbmd::ops::source;
-
-namespace {
-
-std::vector<YAML::Node> render(const std::string& overlay) {
-  require_tool("kubectl", "kubernetes-client");
-  const auto r = run_tool("kubectl kustomize " + quote(source("deploy/kubernetes/" + overlay).string()) +
-                          " 2>/dev/null");
-  INFO(r.output);
-  REQUIRE(r.exit_code == 0);
-  return YAML::LoadAll(r.output);
-}
-
-void lint_rendered(const std::string& overlay) {
-  require_tool("yamllint", "yamllint");
-  const auto r = run_tool("kubectl kustomize " + quote(source("deploy/kubernetes/" + overlay).string()) +
-                          " 2>/dev/null | yamllint -s -c " + quote(source("deploy/.yamllint.yaml").string()) + " -");
-  INFO(r.output);
-  CHECK(r.exit_code == 0);
-}
-
-YAML::Node find(const std::vector<YAML::Node>& docs, const std::string& kind, const std::string& name) {
-  for (const auto& d : docs) {
-    if (d["kind"].as<std::string>() == kind && d["metadata"]["name"].as<std::string>() == name) return d;
-  }
-  FAIL("no " + kind + " " + name + " in the rendered output");
-  return {};
-}
-
-YAML::Node container(const YAML::Node& pod_spec, const std::string& name) {
-  for (const auto& c : pod_spec["containers"]) {
-    if (c["name"].as<std::string>() == name) return c;
-  }
-  FAIL("no container " + name);
-  return {};
-}
-
-std::string env_value(const YAML::Node& c, const std::string& name) {
-  for (const auto& e : c["env"]) {
-    if (e["name"].as<std::string>() == name) return e["value"] ? e["value"].as<std::string>() : "<from>";
-  }
-  return "";
-}
-
-}  // namespace
-
-TEST_CASE("kubernetes sidecar overlay renders, lints, and adds bbmd with probes", "[ops][kubernetes]") {
-  const auto docs = render("sidecar");
-  lint_rendered("sidecar");
-  const auto deployment = find(docs, "Deployment", "registry");
-  const auto pod = deployment["spec"]["template"]["spec"];
-  CHECK(pod["containers"].size() == 2);
-  container(pod, "registry");  // the registry itself is untouched
-  const auto bbmd = container(pod, "bbmd");
-  CHECK(bbmd["livenessProbe"]["httpGet"]["path"].as<std::string>() == "/healthz");
-  CHECK(bbmd["readinessProbe"]["httpGet"]["path"].as<std::string>() == "/readyz");
-  CHECK(bbmd["securityContext"]["runAsNonRoot"].as<bool>());
-  CHECK(bbmd["securityContext"]["readOnlyRootFilesystem"].as<bool>());
-  CHECK(!bbmd["securityContext"]["allowPrivilegeEscalation"].as<bool>());
-  CHECK(bbmd["resources"]["requests"]["cpu"]);
-  CHECK(bbmd["resources"]["requests"]["memory"]);
-  CHECK(bbmd["env"][0]["valueFrom"]["secretKeyRef"]["name"].as<std::string>() == "registry-database");
-  const auto annotations = deployment["spec"]["template"]["metadata"]["annotations"];
-  CHECK(annotations["prometheus.io/scrape"].as<std::string>() == "true");
-  CHECK(annotations["prometheus.io/port"].as<std::string>() == bbmd["ports"][0]["containerPort"].as<std::string>());
-  bool config_from_configmap = false;
-  for (const auto& v : pod["volumes"]) {
-    if (v["configMap"] && v["configMap"]["name"].as<std::string>() == "registry-config") config_from_configmap = true;
-  }
-  CHECK(config_from_configmap);
-
-  const auto pre = find(docs, "Job", "bbmd-migrate-pre-deployment");
-  const auto migrate = container(pre["spec"]["template"]["spec"], "bbmd-migrate");
-  CHECK(env_value(migrate, "SKIP_POST_DEPLOYMENT_MIGRATIONS") == "true");
-  CHECK(migrate["args"][0].as<std::string>() == "database");
-}
-
-TEST_CASE("kubernetes post-deployment Job applies alone, creating nothing else", "[ops][kubernetes]") {
-  const auto docs = render("post-deployment");
-  lint_rendered("post-deployment");
-  REQUIRE(docs.size() == 1);
-  const auto job = find(docs, "Job", "bbmd-migrate-post-deployment");
-  const auto migrate = container(job["spec"]["template"]["spec"], "bbmd-migrate");
-  CHECK(env_value(migrate, "SKIP_POST_DEPLOYMENT_MIGRATIONS") == "false");
-  CHECK(migrate["securityContext"]["runAsNonRoot"].as<bool>());
-}
 
 TEST_CASE("deploy YAML sources pass yamllint", "[ops]") {
   require_tool("yamllint", "yamllint");
@@ -161,6 +78,32 @@ TEST_CASE("alert rules pass promtool check and their unit tests", "[ops][prometh
     CHECK(silent >= 1);
     CHECK(firing >= 1);
   }
+}
+
+TEST_CASE("every alert links its runbook: a section of README.md, one base URL for all", "[ops][prometheus]") {
+  const auto rules = YAML::LoadFile(source("deploy/prometheus/bbmd-alerts.yml").string());
+  const auto readme = bbmd::test::read_text(source("README.md"));
+  std::set<std::string> bases;
+  std::size_t alerts = 0;
+  for (const auto& group : rules["groups"]) {
+    for (const auto& rule : group["rules"]) {
+      const auto alert = rule["alert"].as<std::string>();
+      INFO(alert);
+      ++alerts;
+      REQUIRE(rule["annotations"]["runbook_url"]);
+      const auto url = rule["annotations"]["runbook_url"].as<std::string>();
+      const auto hash = url.find('#');
+      REQUIRE(hash != std::string::npos);
+      bases.insert(url.substr(0, hash));
+      std::string anchor = alert;
+      std::transform(anchor.begin(), anchor.end(), anchor.begin(), [](unsigned char c) { return std::tolower(c); });
+      CHECK(url.substr(hash + 1) == anchor);  // the anchor GitHub and GitLab give "### <alert>"
+      CHECK(readme.find("\n### " + alert + "\n") != std::string::npos);
+    }
+  }
+  CHECK(alerts == 6);
+  REQUIRE(bases.size() == 1);
+  CHECK(bases.begin()->ends_with("/README.md"));
 }
 
 TEST_CASE("container image: non-root, bbmd entrypoint, runtime packages cover the binary's libraries",

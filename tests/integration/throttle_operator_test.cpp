@@ -4,10 +4,12 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "config/config.hpp"
 #include "metrics/metrics.hpp"
 #include "support/async.hpp"
+#include "support/poll.hpp"
 #include "support/process.hpp"
 #include "support/test_db.hpp"
 #include "throttle/indicators.hpp"
@@ -135,6 +137,49 @@ TEST_CASE("a failing indicator is counted and treated as go: later indicators st
   CHECK_THAT(text, Catch::Contains("registry_bbm_throttle_indicator_errors_total{indicator=\"sql_check\"} 3"));
 }
 
+TEST_CASE("each verdict sets registry_bbm_throttled: 1 while a stop holds some migration, 0 once all go",
+          "[throttle][operator]") {
+  TestDatabase db;
+  bbmd::test::TempDir dir;
+  const auto flag = dir.path() / "flag";
+  bbmd::metrics::Metrics metrics;
+  const auto throttled = [&](std::string_view reason) {
+    const std::string prefix = "registry_bbm_throttled{reason=\"" + std::string(reason) + "\"} ";
+    const auto text = metrics.scrape();
+    const auto at = text.find(prefix);
+    return at == std::string::npos ? std::string("absent") : text.substr(at + prefix.size(), 1);
+  };
+  const Context first{1, 0, "", 0};
+  const Context second{2, 0, "", 0};
+  CHECK(throttled("flag_file") == "0");
+  run_async([&](auto) -> asio::awaitable<void> {
+    auto conn = co_await bbmd::test::connect_to(db.config());
+    bbmd::throttle::Throttle throttle(list_of(bbmd::throttle::make_flag_file(flag)), metrics, 1h);
+    std::ofstream(flag) << "";
+    const auto stop_1 = co_await throttle.check(*conn, first);
+    const auto stop_2 = co_await throttle.check(*conn, second);
+    CHECK(stop_1);
+    CHECK(stop_2);
+    CHECK(throttled("flag_file") == "1");
+    CHECK(throttled("wal_rate") == "0");
+    std::filesystem::remove(flag);
+    const auto go_1 = co_await throttle.check(*conn, first);
+    CHECK_FALSE(go_1);
+    CHECK(throttled("flag_file") == "1");  // the second migration is still held
+    const auto go_2 = co_await throttle.check(*conn, second);
+    CHECK_FALSE(go_2);
+    CHECK(throttled("flag_file") == "0");
+
+    // A stop nobody checks again (the migration was paused) stops counting once it expires.
+    bbmd::throttle::Throttle brief(list_of(bbmd::throttle::make_flag_file(flag)), metrics, 2s);
+    std::ofstream(flag) << "";
+    const auto stop_3 = co_await brief.check(*conn, first);
+    CHECK(stop_3);
+    CHECK(throttled("flag_file") == "1");
+  });
+  CHECK(bbmd::test::poll_until([&] { return throttled("flag_file") == "0"; }, 20s));
+}
+
 TEST_CASE("cached indicators reuse an answer for the interval, per table when asked", "[throttle][operator]") {
   TestDatabase db;
   auto now = std::chrono::steady_clock::now();
@@ -202,6 +247,8 @@ TEST_CASE("Throttle::from_config builds what the config enables", "[throttle][op
       REQUIRE(answer);
       CHECK(answer->reason == "flag_file");  // asked first: it costs no round trip
     });
-    CHECK_THAT(metrics.scrape(), !Catch::Contains("registry_bbm_throttle_indicator_errors_total{"));
+    // Every indicator's error counter exists from the start; none counted an error.
+    static const std::regex counted(R"(registry_bbm_throttle_indicator_errors_total\{[^}]*\} [1-9])");
+    CHECK_FALSE(std::regex_search(metrics.scrape(), counted));
   }
 }

@@ -51,10 +51,10 @@ std::vector<FilesCase> lint_cases() {
        1, {"20250101000000_never_queued"}},
       {"unterminated dollar-quoted body", {{"20260101000007_x.up.sql", "SELECT $x$ never closed;\n"},
                                            {"20260101000007_x.down.sql", kDown}},
-       1, {"20260101000007_x.up.sql", "unterminated $x$ body"}},
+       1, {"20260101000007_x.up.sql", "unterminated dollar-quoted string at line 1, column 8"}},
       {"binary garbage", {{"20260101000006_x.up.sql", "\x00\xff\xfe-- bbmd:\x01\n"s},
                           {"20260101000006_x.down.sql", kDown}},
-       0, {}},
+       1, {"20260101000006_x.up.sql", "NUL byte at byte 0"}},
   };
 }
 
@@ -67,7 +67,7 @@ std::vector<FilesCase> up_cases() {
       {"unterminated dollar quote without transaction",
        {{"20260201000002_dollar.up.sql", "-- bbmd:no-transaction\nCREATE TABLE made_by_dollar (id int);\nSELECT $x$ never closed;\n"},
         {"20260201000002_dollar.down.sql", kDown}},
-       1, {"20260201000002_dollar", "unterminated $x$ body"}},
+       1, {"20260201000002_dollar", "unterminated dollar-quoted string at line 3, column 8"}},
       {"unterminated string", {{"20260201000003_quote.up.sql", "CREATE TABLE made_by_quote (id int);\nSELECT 'open;\n"},
                                {"20260201000003_quote.down.sql", kDown}},
        1, {"20260201000003_quote.up.sql"}},

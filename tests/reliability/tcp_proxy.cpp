@@ -9,16 +9,23 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/process/args.hpp>
+#include <boost/process/child.hpp>
+#include <boost/process/exe.hpp>
+#include <boost/process/io.hpp>
+#include <boost/process/pipe.hpp>
 #include <condition_variable>
 #include <cstring>
+#include <iterator>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+namespace bp = boost::process;
 
 namespace bbmd::reliability {
 namespace {
@@ -32,27 +39,11 @@ constexpr int kSendTimeoutSeconds = 2;
 
 // Runs `ip <args>`; throws with its stderr when it fails.
 void ip(const std::vector<std::string>& args) {
-  int err_pipe[2];
-  if (pipe(err_pipe) != 0) throw std::runtime_error("tcp proxy: pipe failed");
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("tcp proxy: fork failed");
-  if (pid == 0) {
-    dup2(err_pipe[1], 2);
-    close(err_pipe[0]);
-    std::vector<char*> argv{const_cast<char*>(kIp)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(kIp, argv.data());
-    _exit(127);
-  }
-  close(err_pipe[1]);
-  std::string err;
-  char buf[512];
-  for (ssize_t n; (n = read(err_pipe[0], buf, sizeof buf)) > 0;) err.append(buf, static_cast<std::size_t>(n));
-  close(err_pipe[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  bp::ipstream err_stream;
+  bp::child child(bp::exe = kIp, bp::args = args, bp::std_err > err_stream);
+  const std::string err((std::istreambuf_iterator<char>(err_stream)), std::istreambuf_iterator<char>());
+  child.wait();
+  if (child.exit_code() != 0) {
     std::string cmd = "ip";
     for (const auto& a : args) cmd += " " + a;
     throw std::runtime_error("tcp proxy: `" + cmd + "` failed (needs root and iproute2): " + err);

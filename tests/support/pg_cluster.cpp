@@ -2,18 +2,24 @@
 #include "support/pg_cluster.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/process/args.hpp>
+#include <boost/process/exe.hpp>
+#include <boost/process/io.hpp>
+#include <boost/process/start_dir.hpp>
+#include <boost/process/system.hpp>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
+
+namespace bp = boost::process;
 
 namespace bbmd::test {
 namespace {
@@ -36,26 +42,13 @@ std::string read_file(const std::filesystem::path& p) {
 // Runs `args` as the postgres OS user in `cwd`, output appended to `log`; throws on failure.
 void run_as_postgres(const std::vector<std::string>& args, const std::filesystem::path& cwd,
                      const std::filesystem::path& log) {
-  std::vector<std::string> full{"/usr/sbin/runuser", "-u", kOsUser, "--"};
+  std::vector<std::string> full{"-u", kOsUser, "--"};
   full.insert(full.end(), args.begin(), args.end());
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    const int in = open("/dev/null", O_RDONLY);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(out, 2);
-    if (chdir(cwd.c_str()) != 0) _exit(126);
-    std::vector<char*> argv;
-    for (auto& a : full) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(log.c_str(), "a"), &std::fclose);
+  if (!out) throw std::runtime_error("PgCluster: cannot open " + log.string());
+  const int code = bp::system(bp::exe = "/usr/sbin/runuser", bp::args = full, bp::start_dir = cwd.string(),
+                              bp::std_in < bp::null, (bp::std_out & bp::std_err) > out.get());
+  if (code != 0) {
     std::string cmd;
     for (const auto& a : args) cmd += a + " ";
     throw std::runtime_error("PgCluster: failed: " + cmd + "\n" + read_file(log));

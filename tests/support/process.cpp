@@ -1,54 +1,58 @@
-// Child processes of the real bbmd binary for end-to-end tests.
+// Child processes of the real bbmd binary for end-to-end tests, started with Boost.Process.
 #include "support/process.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdlib>
+#include <boost/process/args.hpp>
+#include <boost/process/child.hpp>
+#include <boost/process/env.hpp>
+#include <boost/process/environment.hpp>
+#include <boost/process/exe.hpp>
+#include <boost/process/handles.hpp>
+#include <boost/process/io.hpp>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 #include "support/poll.hpp"
+
+namespace bp = boost::process;
 
 namespace bbmd::test {
 
 namespace {
 
-pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-            const std::filesystem::path& out, const std::filesystem::path& err) {
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int in = open("/dev/null", O_RDONLY);
-    dup2(in, 0);
-    dup2(o, 1);
-    dup2(e, 2);
-    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> argv;
-    static std::string binary = BBMD_BINARY;
-    argv.push_back(binary.data());
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
-  return pid;
+// `bbmd <args>` with stdin from /dev/null and stdout and stderr written to the two files; its
+// environment is the test's plus `env`. It inherits no other descriptor of the test (sockets of
+// its database connections, listeners): limit_handles closes them in the child.
+bp::child spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+                const std::filesystem::path& out, const std::filesystem::path& err) {
+  bp::environment environment = boost::this_process::environment();  // a copy: the test's own stays as is
+  for (const auto& [name, value] : env) environment[name] = value;
+  return bp::child(bp::exe = BBMD_BINARY, bp::args = args, bp::std_in < bp::null, bp::std_out > out,
+                   bp::std_err > err, environment, bp::limit_handles);
 }
 
-std::optional<int> reap(pid_t pid, bool block) {
-  int status = 0;
-  const pid_t r = waitpid(pid, &status, block ? 0 : WNOHANG);
-  if (r != pid) return std::nullopt;
+// The exit code once `child` has ended (-1 if a signal ended it), else nullopt; never blocks.
+std::optional<int> exit_code_of(bp::child& child) {
+  if (child.running()) return std::nullopt;
+  const int status = child.native_exit_code();
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+std::filesystem::path make_temp_dir(const char* prefix) {
+  std::string pattern = (std::filesystem::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+  return pattern;
+}
+
 }  // namespace
+
+struct BbmdProcess::Child {
+  bp::child process;
+};
 
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -57,11 +61,7 @@ std::string read_text(const std::filesystem::path& path) {
   return s.str();
 }
 
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "bbmd-test-XXXXXX").string();
-  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
+TempDir::TempDir() : path_(make_temp_dir("bbmd-test")) {}
 
 TempDir::~TempDir() {
   std::error_code ec;
@@ -78,38 +78,30 @@ std::filesystem::path TempDir::write(const std::string& name, const std::string&
 CommandResult run_bbmd(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
                        const std::map<std::string, std::string>& env) {
   TempDir dir;
-  const pid_t pid = spawn(args, env, dir.path() / "out", dir.path() / "err");
+  auto child = spawn(args, env, dir.path() / "out", dir.path() / "err");
   std::optional<int> code;
-  const bool done = poll_until([&] { return (code = reap(pid, false)).has_value(); }, timeout,
+  const bool done = poll_until([&] { return (code = exit_code_of(child)).has_value(); }, timeout,
                                std::chrono::milliseconds(10));
-  if (!done) {
-    kill(pid, SIGKILL);
-    reap(pid, true);
-  }
+  if (!done) child.terminate();  // SIGKILL, then reaps it
   return {done ? *code : -1, read_text(dir.path() / "out"), read_text(dir.path() / "err")};
 }
 
-BbmdProcess::BbmdProcess(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
-  std::string pattern = (std::filesystem::temp_directory_path() / "bbmd-proc-XXXXXX").string();
-  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-  dir_ = pattern;
-  pid_ = spawn(args, env, dir_ / "out", dir_ / "err");
-}
+BbmdProcess::BbmdProcess(const std::vector<std::string>& args, const std::map<std::string, std::string>& env)
+    : dir_(make_temp_dir("bbmd-proc")),
+      child_(std::make_unique<Child>(Child{spawn(args, env, dir_ / "out", dir_ / "err")})) {}
 
 BbmdProcess::~BbmdProcess() {
-  if (running()) {
-    kill(pid_, SIGKILL);
-    reap(pid_, true);
-  }
+  if (running()) child_->process.terminate();
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }
 
-void BbmdProcess::signal(int sig) const { kill(pid_, sig); }
+pid_t BbmdProcess::pid() const noexcept { return child_->process.id(); }
+
+void BbmdProcess::signal(int sig) const { ::kill(pid(), sig); }
 
 bool BbmdProcess::running() {
-  if (exit_code_) return false;
-  exit_code_ = reap(pid_, false);
+  if (!exit_code_) exit_code_ = exit_code_of(child_->process);
   return !exit_code_;
 }
 

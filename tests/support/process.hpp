@@ -1,11 +1,12 @@
 #pragma once
-// Runs the real `bbmd` binary from tests: one-shot commands with captured output, and
-// long-running `serve` processes that tests signal, kill and wait for.
+// Runs the real `bbmd` binary from tests (with Boost.Process): one-shot commands with captured
+// output, and long-running `serve` processes that tests signal, kill and wait for.
 #include <sys/types.h>
 
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,7 +31,7 @@ class BbmdProcess {
   BbmdProcess(const BbmdProcess&) = delete;
   BbmdProcess& operator=(const BbmdProcess&) = delete;
 
-  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  [[nodiscard]] pid_t pid() const noexcept;
   void signal(int sig) const;
   // The exit code once it exits within `timeout` (-1 if killed by a signal), else nullopt.
   std::optional<int> wait_for_exit(std::chrono::milliseconds timeout);
@@ -41,9 +42,10 @@ class BbmdProcess {
   bool wait_for_log(const std::string& needle, std::chrono::milliseconds timeout);
 
  private:
-  pid_t pid_ = -1;
-  std::optional<int> exit_code_;
+  struct Child;  // the Boost.Process child, kept out of this header
   std::filesystem::path dir_;
+  std::unique_ptr<Child> child_;
+  std::optional<int> exit_code_;
 };
 
 // A fresh temporary folder, removed with its contents on destruction.

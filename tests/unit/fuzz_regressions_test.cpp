@@ -32,8 +32,9 @@ const std::map<std::string, std::string> kExpected{
     // A YAML "\0" in a string reached libpq, which reads C strings: the password was cut short.
     {"conninfo/nul_in_password_cut_by_libpq",
      "rejected: config: line 2: database.password: must not contain a NUL byte"},
-    // Refused whole, so no statement before it runs (the contract since 2aca5ed).
-    {"migration_sql/unterminated_block_comment", "rejected: unterminated /* comment starting at byte 2"},
+    // Refused whole, so no statement before it runs (the contract since 2aca5ed). PostgreSQL's
+    // parser stops at the first token that cannot start a statement, before the open comment.
+    {"migration_sql/unterminated_block_comment", "rejected: syntax error at line 1, column 1"},
     // A 1-byte segment size overflowed the segment number (log id * 2^32 / size): UB. PostgreSQL
     // allows 1 MB to 1 GB, anything else is refused.
     {"wal_segments/size_1_overflows_segment_number",

@@ -1,11 +1,14 @@
 // Unit tests for lib/metrics: each verb, checked against the scraped exposition text.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "metrics/metrics.hpp"
+#include "metrics/query_names.hpp"
+#include "throttle/reasons.hpp"
 #include "version.hpp"
 
 namespace {
@@ -80,10 +83,10 @@ TEST_CASE("metrics: finished jobs count tuples, failed jobs do not", "[metrics]"
   CHECK_LINE(s, "registry_bbm_job_batch_size{" + kLabels + "} 25");
 }
 
-TEST_CASE("metrics: a failed job alone creates no tuple series", "[metrics]") {
+TEST_CASE("metrics: a failed job alone counts no tuples", "[metrics]") {
   Metrics m;
   m.job_finished(kMigration, "failed", 1.0, 10, 10);
-  CHECK(m.scrape().find("registry_bbm_migrated_tuples_total{") == std::string::npos);
+  CHECK_LINE(m.scrape(), "registry_bbm_migrated_tuples_total{" + kLabels + "} 0");
 }
 
 TEST_CASE("metrics: held() switches reasons", "[metrics]") {
@@ -162,7 +165,8 @@ TEST_CASE("metrics: database verbs", "[metrics]") {
   CHECK_LINE(s, R"(registry_database_query_duration_seconds_bucket{name="lease_job",le="0.0025"} 1)");
   CHECK_LINE(s, R"(registry_database_pool_connections{state="open"} 3)");
   CHECK_LINE(s, R"(registry_database_pool_connections{state="in_use"} 1)");
-  CHECK_LINE(s, R"(registry_database_pool_connections{state="max"} 8)");
+  CHECK_LINE(s, "registry_database_pool_max_connections 8");  // a limit is no state: sums over states stay counts
+  CHECK(s.find(R"(state="max")") == std::string::npos);
   CHECK_LINE(s, "registry_database_reconnects_total 1");
   CHECK_LINE(s, "registry_database_connect_failures_total 2");
   CHECK_LINE(s, R"(registry_database_migrations_total{migration_type="pre_deployment"} 1)");
@@ -200,6 +204,7 @@ TEST_CASE("metrics: every required name appears after use", "[metrics]") {
   m.query("q", 0.01, false);
   m.pool({1, 1, 1, 1, 1});
   m.schema_migration_applied("post_deployment");
+  m.throttle_verdict(7, "flag_file", std::chrono::hours(1));
   const auto s = m.scrape();
   const std::vector<std::string> required{
       "registry_bbm_runs_total",
@@ -220,7 +225,9 @@ TEST_CASE("metrics: every required name appears after use", "[metrics]") {
       "registry_bbm_migration_status",
       "registry_bbm_oldest_pending_work_age_seconds",
       "registry_bbm_throttle_seconds_total",
+      "registry_bbm_throttled",
       "registry_database_pool_connections",
+      "registry_database_pool_max_connections",
       "registry_database_reconnects_total",
       "registry_database_connect_failures_total",
       "registry_database_query_errors_total",
@@ -240,4 +247,81 @@ TEST_CASE("metrics: every required name appears after use", "[metrics]") {
     CHECK(s.find("# TYPE " + name + " ") != std::string::npos);
     CHECK(s.find("# HELP " + name + " ") != std::string::npos);
   }
+}
+
+TEST_CASE("metrics: label values known in advance are exported at 0 from the start", "[metrics]") {
+  Metrics m;
+  const auto s = m.scrape();
+  for (const auto reason : bbmd::throttle::reasons::kAll) {
+    const std::string r(reason);
+    CHECK_LINE(s, "registry_bbm_throttle_seconds_total{reason=\"" + r + "\"} 0");
+    CHECK_LINE(s, "registry_bbm_throttled{reason=\"" + r + "\"} 0");
+    CHECK_LINE(s, "registry_bbm_throttle_indicator_errors_total{indicator=\"" + r + "\"} 0");
+  }
+  for (const auto name : bbmd::metrics::names::kQueryNames) {
+    const std::string n(name);
+    CHECK_LINE(s, "registry_database_queries_total{name=\"" + n + "\"} 0");
+    CHECK_LINE(s, "registry_database_query_errors_total{name=\"" + n + "\"} 0");
+    CHECK_LINE(s, "registry_database_query_duration_seconds_count{name=\"" + n + "\"} 0");
+  }
+  for (const auto* reason : {"job_interval", "idle", "error"}) {
+    CHECK_LINE(s, std::string("registry_bbm_sleep_duration_seconds_count{reason=\"") + reason + "\"} 0");
+  }
+  CHECK_LINE(s, R"(registry_database_pool_connections{state="open"} 0)");
+  CHECK_LINE(s, R"(registry_database_pool_connections{state="in_use"} 0)");
+  CHECK_LINE(s, R"(registry_database_migrations_total{migration_type="pre_deployment"} 0)");
+  CHECK_LINE(s, R"(registry_database_migrations_total{migration_type="post_deployment"} 0)");
+  // Nothing per migration before a migration is seen.
+  CHECK(s.find("migration_id=") == std::string::npos);
+}
+
+TEST_CASE("metrics: a migration's series start at 0 when it is first seen runnable", "[metrics]") {
+  Metrics m;
+  const MigrationLabels finished{8, "20260101000001_done"};
+  m.migration_state(finished, "finished");
+  m.progress(finished, 100);
+  auto s = m.scrape();
+  CHECK(s.find(R"(registry_bbm_jobs_total{migration_id="8")") == std::string::npos);
+
+  m.migration_state(kMigration, "active");
+  s = m.scrape();
+  for (const auto* outcome : {"finished", "failed", "lease_lost", "canceled", "connection_lost"}) {
+    CHECK_LINE(s, "registry_bbm_jobs_total{" + kLabels + ",outcome=\"" + outcome + "\"} 0");
+    CHECK_LINE(s, "registry_bbm_job_duration_seconds_count{" + kLabels + ",outcome=\"" + outcome + "\"} 0");
+  }
+  CHECK_LINE(s, "registry_bbm_migrated_tuples_total{" + kLabels + "} 0");
+  CHECK_LINE(s, "registry_bbm_lease_takeovers_total{" + kLabels + "} 0");
+  CHECK_LINE(s, "registry_bbm_sub_batch_duration_seconds_count{" + kLabels + "} 0");
+  CHECK_LINE(s, "registry_bbm_query_duration_seconds_count{" + kLabels + "} 0");
+
+  // Work on a migration the collector has not reported yet starts its series too.
+  const MigrationLabels worked{9, "20260101000002_worked"};
+  m.lease_takeover(worked);
+  s = m.scrape();
+  CHECK_LINE(s, R"(registry_bbm_lease_takeovers_total{migration_id="9",migration_name="20260101000002_worked"} 1)");
+  CHECK_LINE(s, R"(registry_bbm_jobs_total{migration_id="9",migration_name="20260101000002_worked",outcome="failed"} 0)");
+}
+
+TEST_CASE("metrics: registry_bbm_throttled is 1 per reason while a verdict holds, whatever the number held",
+          "[metrics]") {
+  Metrics m;
+  const auto hour = std::chrono::hours(1);
+  m.throttle_verdict(1, "replication_lag", hour);
+  m.throttle_verdict(2, "replication_lag", hour);
+  m.throttle_verdict(3, "autovacuum", hour);
+  auto s = m.scrape();
+  CHECK_LINE(s, R"(registry_bbm_throttled{reason="replication_lag"} 1)");
+  CHECK_LINE(s, R"(registry_bbm_throttled{reason="autovacuum"} 1)");
+  CHECK_LINE(s, R"(registry_bbm_throttled{reason="flag_file"} 0)");
+  m.throttle_verdict(1, "", hour);
+  m.throttle_verdict(3, "replication_lag", hour);  // a new verdict replaces the migration's last one
+  s = m.scrape();
+  CHECK_LINE(s, R"(registry_bbm_throttled{reason="replication_lag"} 1)");
+  CHECK_LINE(s, R"(registry_bbm_throttled{reason="autovacuum"} 0)");
+  m.throttle_verdict(2, "", hour);
+  m.throttle_verdict(3, "", hour);
+  CHECK_LINE(m.scrape(), R"(registry_bbm_throttled{reason="replication_lag"} 0)");
+  // A verdict that has expired counts no more, even without a newer one.
+  m.throttle_verdict(4, "wal_rate", std::chrono::milliseconds(0));
+  CHECK_LINE(m.scrape(), R"(registry_bbm_throttled{reason="wal_rate"} 0)");
 }

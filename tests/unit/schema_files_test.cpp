@@ -1,5 +1,8 @@
 // Pure pieces of schema migrations: statement splitting, timestamps, directives, planning.
 #include <catch2/catch.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "schema/lint.hpp"
 #include "schema/migration_file.hpp"
@@ -13,9 +16,44 @@ TEST_CASE("split_statements keeps quoted and dollar-quoted semicolons inside the
                                   "INSERT INTO x VALUES ('a;b', E'c\\';d', \"we;ird\");\n"
                                   "DO $f$ BEGIN PERFORM 1; END $f$;\n/* only; a comment */\n-- trailing; comment\n");
   REQUIRE(s.size() == 3);
-  CHECK(s[0] == "-- bbmd:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a)");
+  CHECK(s[0] == "-- bbmd:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a)");  // the directives stay
   CHECK(s[1] == "\nINSERT INTO x VALUES ('a;b', E'c\\';d', \"we;ird\")");
   CHECK(s[2] == "\nDO $f$ BEGIN PERFORM 1; END $f$");
+}
+
+TEST_CASE("split_statements follows PostgreSQL: nested comments, BEGIN ATOMIC bodies, E'' escapes, no final semicolon",
+          "[schema]") {
+  // PostgreSQL nests /* */ comments: the first */ does not end the outer one.
+  CHECK(split_statements("/* outer /* inner; */ still; */ SELECT 1; SELECT 2") ==
+        std::vector<std::string>{"/* outer /* inner; */ still; */ SELECT 1", " SELECT 2"});
+  // A SQL-standard function body holds statements of its own up to END.
+  CHECK(split_statements("CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT 2;\nEND;\n"
+                         "SELECT f()") ==
+        std::vector<std::string>{"CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT 2;\nEND",
+                                 "\nSELECT f()"});
+  // Dollar quotes with and without a tag, one inside the other.
+  CHECK(split_statements("SELECT $$a;b$$; SELECT $x$ $$ ; $$ $x$;") ==
+        std::vector<std::string>{"SELECT $$a;b$$", " SELECT $x$ $$ ; $$ $x$"});
+  // E'' takes backslash escapes, a plain '' does not (standard_conforming_strings).
+  CHECK(split_statements("SELECT E'it\\'s; fine'; SELECT 'C:\\'; SELECT 3") ==
+        std::vector<std::string>{"SELECT E'it\\'s; fine'", " SELECT 'C:\\'", " SELECT 3"});
+  CHECK(split_statements("-- nothing but comments;\n/* ; */\n").empty());
+}
+
+TEST_CASE("split_statements refuses what the server would, naming where, before anything is sent", "[schema]") {
+  const auto error = [](const std::string& sql) {
+    try {
+      (void)split_statements(sql);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error("SELECT 1;\n/* open /* nested */ still open\n") == "unterminated /* comment at line 2, column 1");
+  CHECK(error("SELECT 1;\nSELECT $x$ never closed;\n") == "unterminated dollar-quoted string at line 2, column 8");
+  CHECK(error("SELECT 'open;\n") == "unterminated quoted string at line 1, column 8");
+  CHECK(error("CREATE TABLE a (id int);\n  SELEC 1;\n") == "syntax error at line 2, column 3");
+  CHECK(error(std::string("SELECT 1;\0DROP TABLE t;", 24)) == "NUL byte at byte 9");
 }
 
 TEST_CASE("valid_timestamp accepts real UTC times only", "[schema]") {

@@ -1,8 +1,8 @@
 #pragma once
 // A migration's SQL as bbmd reads it without a database: split into statements (no-transaction
 // migrations send them one by one) and scanned for the BBMs it queues (migrate lint). Every
-// statement is a piece of the input, in order; a comment, quote or dollar body that never ends
-// is rejected.
+// statement is a piece of the input, in order; SQL that PostgreSQL's parser refuses (an
+// unterminated comment, quote or dollar body, a syntax error) is rejected whole.
 #include "fuzz/entry.hpp"
 #include "schema/lint.hpp"
 #include "schema/sql_split.hpp"
