@@ -64,6 +64,7 @@ int background_run(const config::Config& cfg, std::optional<int> max_job_retry) 
   if (max_job_retry) options.lease.max_attempts = *max_job_retry;
   metrics::Metrics metrics;
   const auto registry = bbm::WorkRegistry::with_sql_folder(cfg.backgroundmigrations.sqlfunctions);
+  registry.log_notices(log::Logger(log::kSyncWorkerComponent));
   return run_to_completion([&]() -> awaitable<int> {
     auto conn = co_await connect(cfg, "bbmd-run");
     // One more connection, for the range lookahead while each batch runs.

@@ -77,6 +77,7 @@ class Daemon {
     spawn("pending migration check", pending_->run());
     spawn("signal handler", handle_signals());
     spawn("watchdog", watchdog_loop(watchdog_));
+    registry_.log_notices(log_);
     log_.info("bbmd serving", {{"version", kVersion},
                                {"database", db::describe(cfg_.database)},
                                {"workers", cfg_.backgroundmigrations.enabled ? cfg_.backgroundmigrations.workers : 0},

@@ -13,14 +13,15 @@ inline constexpr auto kQueryNames = std::to_array<std::string_view>({
     // db: transactions, cancellation, readiness
     "begin", "commit", "rollback", "cancel_backend", "readiness",
     // bbm: listing, holds and estimates
-    "bbm_runnable_migrations", "bbm_migration_by_id", "bbm_name_exists", "bbm_hold_migration", "bbm_clear_hold",
-    "bbm_fail_migration", "bbm_estimate_tuples", "bbm_estimate_analyzed", "bbm_store_estimate", "bbm_progress",
+    "bbm_runnable_migrations", "bbm_migration_by_id", "bbm_hold_migration", "bbm_clear_hold",
+    "bbm_fail_migration", "bbm_estimate_tuples", "bbm_estimate_analyzed", "bbm_estimate_key_ceiling", "bbm_store_estimate",
+    "bbm_progress",
     // bbm: operator verbs and `background-migrate run`
-    "bbm_pause", "bbm_resume", "bbm_reset_failed_jobs", "bbm_reset_migrations", "bbm_unfinished",
-    "bbm_sync_reactivate", "bbm_sync_id", "bbm_sync_failure",
+    "bbm_pause", "bbm_resume", "bbm_retry_migrations", "bbm_retry_jobs", "bbm_unfinished", "bbm_id_named",
+    "bbm_exists",
     // bbm: validation against the catalog
     "bbm_catalog_table", "bbm_catalog_sequence", "bbm_catalog_column", "bbm_catalog_index",
-    "bbm_catalog_primary_key", "bbm_catalog_partial_index", "bbm_catalog_privileges",
+    "bbm_catalog_primary_key", "bbm_catalog_partial_index", "bbm_catalog_privileges", "bbm_catalog_partition_indexes",
     // bbm: leases
     "bbm_lease", "bbm_lease_lock_migration", "bbm_lease_lock_table", "bbm_lease_lock_fleet",
     "bbm_lease_running_on_table", "bbm_lease_running_in_fleet", "bbm_lease_expired", "bbm_lease_exhaust",
@@ -28,15 +29,13 @@ inline constexpr auto kQueryNames = std::to_array<std::string_view>({
     "bbm_mark_running", "bbm_mark_finished", "bbm_mark_failed",
     // bbm: batches
     "bbm_batch_cursor", "bbm_batch_range", "bbm_batch_range_lookahead", "bbm_batch_finish_job",
-    "bbm_batch_fail_job", "bbm_job_shrink_sub_batch", "bbm_job_split_lower", "bbm_job_split_upper",
+    "bbm_batch_fail_job", "bbm_batch_null_remains", "bbm_job_shrink_sub_batch", "bbm_job_halve_batch", "bbm_job_split_lower", "bbm_job_split_upper",
     // throttle indicators
     "throttle_wal_archive", "throttle_wal_rate", "throttle_replication_lag", "throttle_slot_retention",
     "throttle_autovacuum", "throttle_oldest_transaction", "throttle_sql_check", "throttle_stats_access",
     // schema migrations
     "schema_lock", "schema_unlock", "schema_migration_up", "schema_migration_down", "schema_create_records",
-    "schema_records_exist", "schema_read_records", "schema_record_applied", "schema_record_marked",
-    "schema_record_failure", "schema_delete_record", "schema_bbm_table_exists", "schema_bbm_names", "schema_bbm_id",
-    // admin API
-    "admin_exists", "admin_pause", "admin_resume", "admin_retry_migration", "admin_retry_jobs"});
+    "schema_records_source", "schema_read_records", "schema_record_applied", "schema_record_marked",
+    "schema_record_failure", "schema_delete_record", "schema_bbm_table_exists", "schema_bbm_names"});
 
 }  // namespace bbmd::metrics::names

@@ -1,5 +1,5 @@
 #pragma once
-// bbmd's own schema migrations, compiled in from sql/schema/ (see cmake/embed_schema.cmake).
+// bbmd's own schema migrations, compiled in from sql/schema/ (see cmake/embed_sql.cmake).
 #include <string_view>
 #include <vector>
 

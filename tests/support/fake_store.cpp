@@ -69,7 +69,8 @@ boost::asio::awaitable<void> FakeStore::record_failure(const bbm::Job& job, bbm:
   co_return;
 }
 
-boost::asio::awaitable<std::string> FakeStore::shrink_or_split(const bbm::Bbm&, const bbm::Job& job, int) {
+boost::asio::awaitable<std::string> FakeStore::shrink_or_split(const bbm::Bbm&, const bbm::Target&,
+                                                               const bbm::Job& job, int) {
   calls.push_back("shrink or split " + std::to_string(job.id));
   co_return "split";
 }

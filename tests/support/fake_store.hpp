@@ -34,7 +34,8 @@ class FakeStore final : public bbm::Store {
   boost::asio::awaitable<bbm::BatchOutcome> run_batch(const bbm::Bbm&, const bbm::Target&, const bbm::Job& job,
                                                       const bbm::BatchOptions&, const bbm::ChainRequest* chain) override;
   boost::asio::awaitable<void> record_failure(const bbm::Job& job, bbm::FailureCode code, const std::string&) override;
-  boost::asio::awaitable<std::string> shrink_or_split(const bbm::Bbm&, const bbm::Job& job, int) override;
+  boost::asio::awaitable<std::string> shrink_or_split(const bbm::Bbm&, const bbm::Target&, const bbm::Job& job,
+                                                      int) override;
   boost::asio::awaitable<void> release(const bbm::Job& job) override;
 };
 

@@ -1,7 +1,7 @@
 // Bbm validation: catalog target, work function, its job arguments; with a short cache.
 #include "bbm/check/validator.hpp"
 
-#include "bbm/check/pg_catalog.hpp"
+#include "bbm/check/target.hpp"
 #include "bbm/check/privileges.hpp"
 
 namespace bbmd::bbm {
@@ -38,12 +38,17 @@ boost::asio::awaitable<Verdict> Validator::check(db::Connection& conn, const Bbm
   if (!verdict.runnable()) co_return verdict;
   verdict = co_await check_table_privileges(conn, m, target);
   if (!verdict.runnable()) co_return verdict;
+  if (const auto problem = registry_.problem(m.job_signature_name)) {
+    co_return Verdict::held(kHoldInvalidWorkFunction, "work function '" + m.job_signature_name +
+                                                          "' cannot be used: " + *problem +
+                                                          "; fix the file and restart bbmd");
+  }
   const WorkFunction* fn = registry_.find(m.job_signature_name);
   if (!fn) {
     co_return Verdict::held(kHoldUnknownWorkFunction, "work function '" + m.job_signature_name +
                                                           "' is unknown to this build; waiting for one that knows it");
   }
-  if (auto required = fn->required_strategy(); required && *required != target.strategy) {
+  if (auto required = fn->required_strategy(); required && *required != strategy_family(target.strategy)) {
     co_return Verdict::failure(FailureCode::invalid_batching_strategy,
                                "work function '" + fn->name() + "' needs " +
                                    (*required == BatchingStrategy::null_keyset ? "null_keyset" : "id keyset (NULL)") +

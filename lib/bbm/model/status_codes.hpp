@@ -45,6 +45,7 @@ inline constexpr FailureCode kAllFailureCodes[] = {
 // Why a migration is held (not failed): it may become runnable without anyone editing its row.
 inline constexpr std::string_view kHoldUnknownWorkFunction = "unknown_work_function";
 inline constexpr std::string_view kHoldMissingIndex = "missing_index";
+inline constexpr std::string_view kHoldInvalidWorkFunction = "invalid_work_function";
 inline constexpr std::string_view kHoldInsufficientPrivilege = "insufficient_privilege";
 inline constexpr std::string_view kHoldThrottled = "throttled";
 

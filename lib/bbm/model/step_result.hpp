@@ -41,6 +41,8 @@ struct StepResult {
   std::string reason;                        // for held / migration_failed / job_failed
   std::chrono::milliseconds retry_after{0};  // held for a known pause (WAL-rate pacing): this long
   std::optional<Job> chained;                // the next job, leased by this job's commit
+  // When the job was leased (or, leased ahead, began): the job interval counts from here.
+  std::optional<std::chrono::steady_clock::time_point> job_started;
 
   // What happened on the way, in order, for the reporter.
   bool hold_cleared = false;              // a hold from an earlier step ended

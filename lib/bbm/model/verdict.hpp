@@ -9,7 +9,7 @@ namespace bbmd::bbm {
 struct Verdict {
   enum class Kind { run, fail, hold } kind = Kind::run;
   FailureCode code = FailureCode::unknown;  // for fail
-  std::string hold_code;                    // for hold: kHoldUnknownWorkFunction, kHoldMissingIndex, kHoldInsufficientPrivilege
+  std::string hold_code;                    // for hold: one of the kHold... codes of status_codes.hpp
   std::string reason;                       // human-readable, shown in status and logs
 
   static Verdict ok() { return {}; }

@@ -59,6 +59,9 @@ std::string status_name(int status) {
 
 std::string format_eta(const std::optional<double>& seconds) {
   if (!seconds) return "-";
+  // Beyond this the figure means nothing (and would overflow the conversion below).
+  constexpr double kLongest = 99999.0 * 3600;
+  if (*seconds > kLongest) return ">99999h";
   auto s = static_cast<long long>(*seconds + 0.5);
   const long long h = s / 3600, m = (s % 3600) / 60;
   s %= 60;

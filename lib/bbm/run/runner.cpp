@@ -78,6 +78,7 @@ boost::asio::awaitable<StepResult> Runner::run_one(Store& store, Checks& checks,
     co_await store.clear_hold(m);
     r.hold_cleared = true;
   }
+  r.job_started = Clock::now();
   if (!carried) {
     const auto lease = co_await store.lease(m, target, sizes_->next(m), options_.lease);
     if (lease.range_query_seconds) r.batching_query_seconds.push_back(*lease.range_query_seconds);
@@ -93,6 +94,8 @@ boost::asio::awaitable<StepResult> Runner::run_one(Store& store, Checks& checks,
       case LeaseOutcome::Kind::leased: break;
     }
     carried = lease.job;
+    // A job the registry's own worker recorded has no batch size of bbmd's: the migration's.
+    if (carried->batch_size <= 0) carried->batch_size = m.batch_size;
     if (lease.first_job || !m.total_tuple_count) co_await note_start(store, m, target, r);
   }
   co_await run_job(store, checks, m, target, *carried, chain, r);
@@ -155,12 +158,14 @@ boost::asio::awaitable<void> Runner::run_job(Store& store, Checks& checks, const
   JobRun run;
   run.job = job;
   std::optional<ChainRequest> request;
+  const bool by_limit = target.strategy == BatchingStrategy::null_keyset_limit;
   // The last range has no next one (and its end may be the largest bigint: nothing is added to it).
-  if (chain && job.max_value < m.max_value) {
-    request = ChainRequest{sizes_->next(m), options_.lease, lookahead_.get()};
+  if (chain && (by_limit || job.max_value < m.max_value)) {
+    // By limit there is no range end to look up.
+    request = ChainRequest{sizes_->next(m), options_.lease, by_limit ? nullptr : lookahead_.get()};
     // The lookahead finds where the next range ends while this batch runs; the chained lease
     // takes it if it finished in time (and the cursor did not move), else scans as usual.
-    if (lookahead_) {
+    if (request->lookahead) {
       const auto ex = co_await boost::asio::this_coro::executor;
       lookahead_->start(ex, target, job.max_value + 1, m.max_value, request->batch_size);
     }
@@ -216,7 +221,7 @@ boost::asio::awaitable<void> Runner::run_job(Store& store, Checks& checks, const
       // A timeout says the batch was too big: later batches shrink, and this one shrinks or splits.
       const auto limit = std::chrono::duration<double>(options_.batch.statement_timeout).count();
       sizes_->observe(m, job.batch_size, 2 * limit);
-      run.timeout_action = co_await store.shrink_or_split(m, job, options_.lease.max_attempts);
+      run.timeout_action = co_await store.shrink_or_split(m, target, job, options_.lease.max_attempts);
     }
     r.kind = StepResult::Kind::job_failed;
     r.reason = run.error;

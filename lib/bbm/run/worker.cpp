@@ -73,8 +73,9 @@ boost::asio::awaitable<void> Worker::run() {
     const auto start = Clock::now();
     const auto outcome = co_await pass();
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    const auto since_job = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - job_started_.value_or(start));
     metrics_.run_finished(outcome == PassOutcome::worked, took.count() / 1000.0);
-    auto delay = backoff_.next(outcome, took, random01());
+    auto delay = backoff_.next(outcome, since_job, random01());
     if (outcome == PassOutcome::idle && paced_for_) delay = *paced_for_;
     if (delay.count() > 0) {
       metrics_.slept(sleep_reason(outcome), delay.count() / 1000.0);
@@ -90,6 +91,7 @@ boost::asio::awaitable<void> Worker::run() {
 // at most once per stay_for.
 boost::asio::awaitable<PassOutcome> Worker::pass() {
   paced_for_.reset();
+  job_started_.reset();
   try {
     auto conn = co_await pool_->acquire();
     PgStore store(*conn);
@@ -102,6 +104,7 @@ boost::asio::awaitable<PassOutcome> Worker::pass() {
       const auto result = co_await runner_.step(store, checks, m);
       in_flight_ = nullptr;
       const auto next = next_step(result, context);
+      job_started_ = result.job_started;
       if (next.pause) paced_for_ = std::min(paced_for_.value_or(*next.pause), *next.pause);
       if (next.outcome != PassOutcome::idle) co_return next.outcome;
     }

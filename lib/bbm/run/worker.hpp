@@ -68,6 +68,8 @@ class Worker {
   // The shortest known pause of a migration held in the last pass (WAL-rate pacing): an idle
   // worker sleeps exactly that long, so the paced rate is not diluted by backoff overshoot.
   std::optional<std::chrono::milliseconds> paced_for_;
+  // When the last pass's job began: the job interval is the gap between job starts.
+  std::optional<std::chrono::steady_clock::time_point> job_started_;
   bool stopping_ = false;
 };
 

@@ -1,8 +1,11 @@
 // One job's transaction: fence check, the work statement (whole or in sub-batches), bookkeeping,
 // and the chained lease, committed together (PgStore::run_batch, see store.hpp).
+#include <algorithm>
 #include <exception>
+#include <initializer_list>
 #include <vector>
 
+#include "bbm/store/keyset.hpp"
 #include "bbm/store/lease.hpp"
 #include "bbm/store/pg_store.hpp"
 #include "bbm/store/range_lookahead.hpp"
@@ -40,11 +43,14 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-db::Params work_params(const Target& target, std::int64_t min, std::int64_t max) {
-  db::Params params{min, max};
+// By range: the bounds first. By limit: the number of rows.
+db::Params work_params(const Target& target, std::initializer_list<std::int64_t> first) {
+  db::Params params(first.begin(), first.end());
   for (const auto& p : target.work_params) params.emplace_back(p);
   return params;
 }
+
+bool by_limit(const Target& target) { return target.strategy == BatchingStrategy::null_keyset_limit; }
 
 class Batch {
  public:
@@ -74,9 +80,9 @@ class Batch {
   }
 
  private:
-  // BEGIN, the fence and (without sub-batches) the whole range's work go in one round trip.
-  // Sub-batches split the job's key range into slices of sub_batch_size keys (a timeout may have
-  // shrunk it for this job), all in the job's transaction, so a crash loses none and repeats
+  // BEGIN, the fence and (without sub-batches) the whole job's work go in one round trip.
+  // Sub-batches split the job into slices of sub_batch_size keys (by limit: rows; a timeout may
+  // have shrunk it for this job), all in the job's transaction, so a crash loses none and repeats
   // none. Returns the rows the work changed.
   boost::asio::awaitable<std::int64_t> start_and_work(BatchOutcome& out) {
     const std::int64_t sub_batch = job_.sub_batch_size > 0 ? job_.sub_batch_size : m_.sub_batch_size;
@@ -84,21 +90,43 @@ class Batch {
     start.push_back(db::Statement{"BEGIN", {}});
     start.push_back(db::Statement{kStart, db::Params{job_.id, job_.lease_token, options_.statement_timeout,
                                                      options_.lock_timeout}});
-    if (sub_batch <= 0) start.push_back(db::Statement{target_.work_sql, work_params(target_, job_.min_value, job_.max_value)});
+    if (sub_batch <= 0) start.push_back(slice(job_.min_value, job_.max_value, job_.batch_size));
     const auto started = co_await conn_.pipeline(work_name(), start);
     if (sub_batch <= 0) co_return started.back().affected_rows();
 
+    // By range the slices cover the keys; by limit, the job's batch_size rows.
+    const std::int64_t first = by_limit(target_) ? 1 : job_.min_value;
+    const std::int64_t last = by_limit(target_) ? std::max<std::int64_t>(1, job_.batch_size) : job_.max_value;
     std::int64_t rows = 0;
-    for (std::int64_t lo = job_.min_value; lo <= job_.max_value;) {
-      const std::int64_t hi = (job_.max_value - lo < sub_batch) ? job_.max_value : lo + sub_batch - 1;
+    for (std::int64_t lo = first; lo <= last;) {
+      const std::int64_t hi = (last - lo < sub_batch) ? last : lo + sub_batch - 1;
       const auto slice_start = Clock::now();
-      rows += (co_await conn_.query(work_name(), target_.work_sql, work_params(target_, lo, hi))).affected_rows();
+      const auto statement = slice(lo, hi, hi - lo + 1);
+      rows += (co_await conn_.query(work_name(), statement.sql, statement.params)).affected_rows();
       out.sub_batch_seconds.push_back(seconds_since(slice_start));
-      if (hi == job_.max_value) break;
+      if (hi == last) break;
       lo = hi + 1;
       if (m_.sub_batch_pause_ms > 0) co_await db::sleep_for(std::chrono::milliseconds(m_.sub_batch_pause_ms));
     }
     co_return rows;
+  }
+
+  // The work statement for keys [lo, hi], or by limit for `count` rows.
+  db::Statement slice(std::int64_t lo, std::int64_t hi, std::int64_t count) const {
+    if (by_limit(target_)) return db::Statement{target_.work_sql, work_params(target_, {count})};
+    return db::Statement{target_.work_sql, work_params(target_, {lo, hi})};
+  }
+
+  // By limit a job that changed nothing while rows are still NULL would be due again at once,
+  // for ever: it fails instead (its attempts run out, and the migration fails).
+  boost::asio::awaitable<void> check_progress(std::int64_t rows) {
+    if (!by_limit(target_) || rows > 0) co_return;
+    const auto remains = co_await conn_.query("bbm_batch_null_remains", null_remains_sql(target_));
+    if (remains.get_bool(0, 0)) {
+      throw db::Error(db::ErrorKind::data_error, "",
+                      "the work changed no rows while rows with " + m_.column_name + " IS NULL remain in " +
+                          m_.table_name + ": it would never finish");
+    }
   }
 
   // The bookkeeping, the chained lease and COMMIT go in a second round trip. The chained lease
@@ -106,6 +134,7 @@ class Batch {
   boost::asio::awaitable<BatchOutcome> work_and_commit() {
     BatchOutcome out;
     out.rows = co_await start_and_work(out);
+    co_await check_progress(out.rows);
     out.seconds = seconds_since(start_);
     std::vector<db::Statement> finish;
     finish.push_back(db::Statement{kFinishJob, db::Params{job_.id, job_.lease_token, out.rows,

@@ -11,6 +11,11 @@ namespace {
 const std::string kShrink = sql::render("UPDATE {jobs} SET sub_batch_size = $2 WHERE id = $1");
 
 // The lower half stays in the job; both halves get fresh attempts and keep the shrunk sub-batch.
+// Batching by limit a job has no range to split: its batch size halves instead, with fresh
+// attempts; at one row it can no longer halve and its attempts run out.
+const std::string kHalveBatch = sql::render(
+    "UPDATE {jobs} SET batch_size = $2, attempts = 0, updated_at = now() WHERE id = $1 AND status = {j.failed}");
+
 const std::string kKeepLowerHalf = sql::render(
     "UPDATE {jobs} SET max_value = $2, attempts = 0, updated_at = now() WHERE id = $1 AND status = {j.failed}");
 const std::string kInsertUpperHalf = sql::render(
@@ -22,12 +27,19 @@ const std::string kInsertUpperHalf = sql::render(
 
 }  // namespace
 
-boost::asio::awaitable<std::string> PgStore::shrink_or_split(const Bbm& m, const Job& job, int max_attempts) {
+boost::asio::awaitable<std::string> PgStore::shrink_or_split(const Bbm& m, const Target& target, const Job& job,
+                                                            int max_attempts) {
   const std::int64_t sub_batch = job.sub_batch_size > 0 ? job.sub_batch_size : m.sub_batch_size;
   if (sub_batch > 1 && job.attempts < max_attempts) {
     const std::int64_t half = sub_batch / 2;
     co_await conn_.query("bbm_job_shrink_sub_batch", kShrink, job.id, half);
     co_return "sub-batch shrunk to " + std::to_string(half) + " keys";
+  }
+  if (target.strategy == BatchingStrategy::null_keyset_limit) {
+    if (job.batch_size <= 1) co_return "";
+    const std::int64_t half = job.batch_size / 2;
+    co_await conn_.query("bbm_job_halve_batch", kHalveBatch, job.id, half);
+    co_return "batch size halved to " + std::to_string(half) + " rows";
   }
   if (job.max_value <= job.min_value) co_return "";
   const std::int64_t mid = job.min_value + (job.max_value - job.min_value) / 2;

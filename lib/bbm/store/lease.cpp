@@ -33,6 +33,9 @@ constexpr const char* kRunningInFleet =
 constexpr const char* kCursor =
     "cursor AS (SELECT CASE WHEN max(max_value) IS NULL THEN $2::bigint WHEN max(max_value) >= $3::bigint THEN NULL "
     "ELSE greatest(max(max_value) + 1, $2::bigint) END AS lo FROM {jobs} WHERE batched_background_migration_id = $1)";
+// Batching by limit has no cursor: every job is [min_value, min_value] (the registry's 0/0), and
+// the range end says whether one is due. $3 is selected only so that its type is known.
+constexpr const char* kNoCursor = "cursor AS (SELECT $2::bigint AS lo, $3::bigint AS unused_max)";
 
 // Locks the migration row for the lease (NO KEY UPDATE does not block job inserts' FK checks)
 // and re-reads its status, so an operator's pause is honoured at the very next lease.
@@ -114,6 +117,7 @@ const std::string kMarkFailed = sql::render(
 // Rendered once, around the parts that vary: the range end holds quoted identifiers from the
 // catalog, which must never pass through the placeholder expansion.
 const std::string kCutHead = sql::render(std::string("WITH ") + kCursor + ", next AS MATERIALIZED (SELECT lo, (");
+const std::string kCutHeadByLimit = sql::render(std::string("WITH ") + kNoCursor + ", next AS MATERIALIZED (SELECT lo, (");
 const std::string kCutInsert = sql::render(
     ") AS hi FROM cursor), job AS (INSERT INTO {jobs} (batched_background_migration_id, min_value, max_value, "
     "status, attempts, lease_owner, lease_token, lease_expires_at, started_at, batch_size, table_oid) "
@@ -130,8 +134,9 @@ const std::string kCutTail = sql::render(
     "WHERE id = $1 AND status = {m.active} AND EXISTS (SELECT 1 FROM job) RETURNING 1) "
     "SELECT job.*, EXISTS (SELECT 1 FROM running) AS first_job FROM job");
 
-std::string cut_and_insert_sql(std::string_view range_end, std::string_view condition) {
-  return kCutHead + std::string(range_end) + kCutInsert + std::string(condition) + kCutTail;
+std::string cut_and_insert_sql(const Target& target, std::string_view range_end, std::string_view condition) {
+  const auto& head = target.strategy == BatchingStrategy::null_keyset_limit ? kCutHeadByLimit : kCutHead;
+  return head + std::string(range_end) + kCutInsert + std::string(condition) + kCutTail;
 }
 
 // The range's end as the lease finds it: the first batch_size keys from the cursor, in key order.
@@ -141,12 +146,13 @@ std::string scanned_range_end(const Target& target) {
 
 db::Params cut_params(const Bbm& m, const Target& target, std::int64_t batch_size, const LeaseOptions& options) {
   return db::Params{m.id, m.min_value, m.max_value, batch_size, options.owner,
-                    static_cast<std::int64_t>(options.duration.count()), static_cast<std::int64_t>(target.table_oid),
-                    options.max_jobs_per_table, options.max_running_jobs};
+                    static_cast<std::int64_t>(options.duration.count()),
+                    static_cast<std::int64_t>(target.lease_table_oid), options.max_jobs_per_table,
+                    options.max_running_jobs};
 }
 
 std::int64_t table_lock_key(const Target& target) {
-  return (kTableLockSpace << 32) | static_cast<std::int64_t>(target.table_oid);
+  return (kTableLockSpace << 32) | static_cast<std::int64_t>(target.lease_table_oid);
 }
 
 // The chained lease's locks, taken only if free at once (it runs inside a batch's transaction,
@@ -186,7 +192,7 @@ class Lease {
     statements.push_back(db::Statement{kLockMigration, db::Params{m_.id}});
     statements.push_back(db::Statement{kLockKey, db::Params{table_lock_key(target_)}});
     if (options_.max_running_jobs > 0) statements.push_back(db::Statement{kLockKey, db::Params{kFleetLockKey}});
-    statements.push_back(db::Statement{cut_and_insert_sql(scanned_range_end(target_), "true"),
+    statements.push_back(db::Statement{cut_and_insert_sql(target_, scanned_range_end(target_), "true"),
                                        cut_params(m_, target_, batch_size_, options_)});
     const auto start = std::chrono::steady_clock::now();
     const auto results = co_await conn_.pipeline("bbm_lease", statements);
@@ -234,7 +240,7 @@ class Lease {
   boost::asio::awaitable<Job> relet(std::int64_t job_id) {
     auto r = co_await conn_.query("bbm_lease_relet", kRelet, job_id, options_.owner,
                                   static_cast<std::int64_t>(options_.duration.count()),
-                                  static_cast<std::int64_t>(target_.table_oid));
+                                  static_cast<std::int64_t>(target_.lease_table_oid));
     co_return job_from_row(r, 0);
   }
 
@@ -243,7 +249,7 @@ class Lease {
   boost::asio::awaitable<bool> at_capacity() {
     co_await conn_.query("bbm_lease_lock_table", kLockKey, table_lock_key(target_));
     auto on_table = co_await conn_.query("bbm_lease_running_on_table", kCountOnTable,
-                                         static_cast<std::int64_t>(target_.table_oid));
+                                         static_cast<std::int64_t>(target_.lease_table_oid));
     if (on_table.get_int(0, 0) >= options_.max_jobs_per_table) co_return true;
     if (options_.max_running_jobs <= 0) co_return false;
     co_await conn_.query("bbm_lease_lock_fleet", kLockKey, kFleetLockKey);
@@ -269,6 +275,14 @@ class Lease {
 
   boost::asio::awaitable<std::optional<Job>> cut_new_range(LeaseOutcome& out) {
     const auto start = std::chrono::steady_clock::now();
+    if (target_.strategy == BatchingStrategy::null_keyset_limit) {
+      // No range to find: the one statement decides whether a job is due, as in_one_trip's does.
+      auto cut = co_await conn_.query("bbm_lease_insert", cut_and_insert_sql(target_, scanned_range_end(target_), "true"),
+                                      cut_params(m_, target_, batch_size_, options_));
+      out.range_query_seconds = seconds_since(start);
+      if (cut.empty()) co_return std::nullopt;
+      co_return job_from_row(cut, 0);
+    }
     auto cursor = co_await conn_.query("bbm_batch_cursor", kNextRangeStart, m_.id, m_.min_value, m_.max_value);
     const auto from = cursor.opt_int(0, 0);
     std::optional<std::int64_t> to;
@@ -280,7 +294,7 @@ class Lease {
     if (!to) co_return std::nullopt;
     auto r = co_await conn_.query("bbm_lease_insert", kInsertJob, m_.id, *from, *to, options_.owner,
                                   static_cast<std::int64_t>(options_.duration.count()), batch_size_,
-                                  static_cast<std::int64_t>(target_.table_oid));
+                                  static_cast<std::int64_t>(target_.lease_table_oid));
     co_return job_from_row(r, 0);
   }
 
@@ -332,7 +346,7 @@ std::vector<db::Statement> chained_lease(const Bbm& m, const Target& target, con
   auto params = cut_params(m, target, request.batch_size, request.lease);
   params.emplace_back(hint ? db::Param(hint->min) : db::Param(std::nullopt));
   params.emplace_back(hint ? db::Param(hint->max) : db::Param(std::nullopt));
-  statements.push_back(db::Statement{cut_and_insert_sql(hinted_range_end(target), kChainGranted), params});
+  statements.push_back(db::Statement{cut_and_insert_sql(target, hinted_range_end(target), kChainGranted), params});
   return statements;
 }
 

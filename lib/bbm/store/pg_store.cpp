@@ -12,10 +12,27 @@ namespace bbmd::bbm {
 
 namespace {
 
+// The partition root (or the table itself) a row's "schema.table" text names, NULL if none: found
+// by comparing names in the catalog, so no row text is ever cast or parsed as SQL.
+std::string root_of(const std::string& table_name) {
+  const auto part = [&](const char* qualified, const char* bare) {
+    return "CASE WHEN strpos(" + table_name + ", '.') > 0 THEN " + qualified + " ELSE " + bare + " END";
+  };
+  return "(SELECT coalesce(pg_catalog.pg_partition_root(c.oid)::oid, c.oid) FROM pg_catalog.pg_class c "
+         "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = " +
+         part(("split_part(" + table_name + ", '.', 1)").c_str(), "'public'") + " AND c.relname = " +
+         part(("split_part(" + table_name + ", '.', 2)").c_str(), table_name.c_str()) + ")";
+}
+
+// Active and running migrations not held, except those queued behind an unfinished earlier one
+// on the same table or partition tree: migrations of one table run in queue order, as the
+// registry's strict order and Rails' one-per-table rule have them (other tables in parallel).
 // $2: the hold code of a migration that waits for a build knowing its work function.
 const std::string kRunnable = sql::render(std::string("SELECT ") + kBbmColumns +
-    " FROM {migrations} WHERE status IN ({m.active}, {m.running}) AND (hold_until IS NULL OR hold_until <= now() "
-    "OR (hold_code = $2 AND job_signature_name = ANY($1::text[]))) ORDER BY status = {m.running} DESC, id");
+    " FROM {migrations} m WHERE status IN ({m.active}, {m.running}) AND (hold_until IS NULL OR hold_until <= now() "
+    "OR (hold_code = $2 AND job_signature_name = ANY($1::text[]))) AND NOT EXISTS (SELECT 1 FROM {migrations} e "
+    "WHERE e.id < m.id AND e.status IN ({m.paused}, {m.active}, {m.running}) AND " + root_of("e.table_name") +
+    " = " + root_of("m.table_name") + ") ORDER BY status = {m.running} DESC, id");
 
 const std::string kFind = sql::render(std::string("SELECT ") + kBbmColumns + " FROM {migrations} WHERE id = $1");
 
@@ -32,7 +49,8 @@ const std::string kFail = sql::render(
     "hold_until = NULL, hold_code = NULL, hold_reason = NULL, updated_at = now() "
     "WHERE id = $1 AND status IN ({m.active}, {m.running})");
 
-const std::string kStoreEstimate = sql::render("UPDATE {migrations} SET total_tuple_count = $2 WHERE id = $1");
+const std::string kStoreEstimate =
+    sql::render("UPDATE {migrations} SET total_tuple_count = $2, key_ceiling = $3 WHERE id = $1");
 
 constexpr const char* kAnalyzed = "SELECT reltuples >= 0 FROM pg_catalog.pg_class WHERE oid = $1";
 
@@ -108,14 +126,25 @@ boost::asio::awaitable<std::int64_t> PgStore::estimate_tuples(const Bbm& m, cons
   std::int64_t estimate = 0;
   if (!analyzed.empty() && analyzed.get_bool(0, 0)) {
     // EXPLAIN cannot take bound parameters; the bounds are integers we parsed, never row text.
-    std::string filter = target.key_sql + " BETWEEN " + std::to_string(m.min_value) + " AND " +
-                         std::to_string(m.max_value);
-    if (target.strategy == BatchingStrategy::null_keyset) filter += " AND " + target.column_sql + " IS NULL";
+    std::string filter = target.column_sql + " IS NULL";
+    if (target.strategy != BatchingStrategy::null_keyset_limit) {
+      const auto range = target.key_sql + " BETWEEN " + std::to_string(m.min_value) + " AND " + std::to_string(m.max_value);
+      filter = target.strategy == BatchingStrategy::null_keyset ? range + " AND " + filter : range;
+    }
     estimate = co_await planner_rows(conn_, target, filter);
   } else {
-    estimate = std::min(co_await planner_rows(conn_, target, "true"), m.max_value - m.min_value + 1);
+    const auto rows = co_await planner_rows(conn_, target, "true");
+    estimate = target.strategy == BatchingStrategy::null_keyset_limit ? rows : std::min(rows, m.max_value - m.min_value + 1);
   }
-  co_await conn_.query("bbm_store_estimate", kStoreEstimate, m.id, estimate);
+  std::optional<std::int64_t> ceiling;
+  if (target.strategy != BatchingStrategy::null_keyset_limit) {
+    auto top = co_await conn_.query("bbm_estimate_key_ceiling",
+                                    "SELECT max(" + target.key_sql + ") FROM " + target.table_sql + " WHERE " +
+                                        target.key_sql + " BETWEEN $1 AND $2",
+                                    m.min_value, m.max_value);
+    ceiling = top.opt_int(0, 0);
+  }
+  co_await conn_.query("bbm_store_estimate", kStoreEstimate, m.id, estimate, ceiling);
   co_return estimate;
 }
 

@@ -25,7 +25,8 @@ class PgStore final : public Store {
   boost::asio::awaitable<BatchOutcome> run_batch(const Bbm& m, const Target& target, const Job& job,
                                                  const BatchOptions& options, const ChainRequest* chain) override;
   boost::asio::awaitable<void> record_failure(const Job& job, FailureCode code, const std::string& error) override;
-  boost::asio::awaitable<std::string> shrink_or_split(const Bbm& m, const Job& job, int max_attempts) override;
+  boost::asio::awaitable<std::string> shrink_or_split(const Bbm& m, const Target& target, const Job& job,
+                                                      int max_attempts) override;
   boost::asio::awaitable<void> release(const Job& job) override;
 
  private:

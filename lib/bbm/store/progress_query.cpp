@@ -11,7 +11,7 @@ namespace {
 // The rate window: long enough to smooth batch-to-batch noise, short enough to follow throttling.
 const std::string kProgress = sql::render(R"(
 SELECT m.id, m.name, m.status, m.table_name, m.job_signature_name, m.min_value, m.max_value, m.batch_size,
-       m.total_tuple_count, m.failure_error_code, m.last_error,
+       m.batching_strategy, m.key_ceiling, m.total_tuple_count, m.failure_error_code, m.last_error,
        CASE WHEN m.hold_code IS NOT NULL THEN m.hold_reason END AS hold_reason,
        to_char(m.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started_at,
        to_char(m.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS finished_at,
@@ -49,6 +49,8 @@ ProgressFigures figures_from(const db::Result& r, int i) {
   f.min_value = r.get_int(i, "min_value");
   f.max_value = r.get_int(i, "max_value");
   f.batch_size = r.get_int(i, "batch_size");
+  f.batching_strategy = r.opt_string(i, "batching_strategy");
+  f.key_ceiling = r.opt_int(i, "key_ceiling");
   f.total_tuple_count = r.opt_int(i, "total_tuple_count");
   if (auto code = r.opt_int(i, "failure_error_code")) f.failure_error_code = static_cast<int>(*code);
   f.last_error = r.opt_string(i, "last_error");

@@ -22,6 +22,8 @@ struct ProgressFigures {
   std::int64_t min_value = 0;
   std::int64_t max_value = 0;
   std::int64_t batch_size = 0;
+  std::optional<std::string> batching_strategy;
+  std::optional<std::int64_t> key_ceiling;  // the largest key in range when the first job ran
   std::optional<std::int64_t> total_tuple_count;
   std::optional<int> failure_error_code;
   std::optional<std::string> last_error;

@@ -102,9 +102,11 @@ class Store {
   virtual boost::asio::awaitable<void> record_failure(const Job& job, FailureCode code, const std::string& error) = 0;
   // After a statement timeout: the job's next attempt uses half the sub-batch; with no attempts
   // left (or no sub-batches) it is split in two halves that start over. Each split halves the
-  // key span, so a batch that can never succeed still ends: at one key it can no longer split,
-  // runs out of attempts, and fails the migration. Returns what was done ("" if nothing).
-  virtual boost::asio::awaitable<std::string> shrink_or_split(const Bbm& m, const Job& job, int max_attempts) = 0;
+  // key span (by limit: its batch size), so a batch that can never succeed still ends: at one
+  // key (row) it can no longer split, runs out of attempts, and fails the migration. Returns what
+  // was done ("" if nothing).
+  virtual boost::asio::awaitable<std::string> shrink_or_split(const Bbm& m, const Target& target, const Job& job,
+                                                              int max_attempts) = 0;
   // Gives a lease back without counting the attempt (shutdown, or a chained job the worker will
   // not run now): it can be taken at once, and is not logged as a takeover.
   virtual boost::asio::awaitable<void> release(const Job& job) = 0;

@@ -29,9 +29,15 @@ class FillFromSequence final : public WorkFunction {
       co_return Verdict::failure(FailureCode::invalid_job_arguments, "sequence '" + text + "' does not exist");
     }
     // The sequence travels as its oid, a bound value: no name is parsed twice.
-    target.work_sql = "UPDATE " + target.table_sql + " SET " + target.column_sql +
-                      " = nextval($3::oid::regclass) WHERE " + target.key_sql + " BETWEEN $1 AND $2 AND " +
-                      target.column_sql + " IS NULL";
+    const auto set = "UPDATE " + target.table_sql + " SET " + target.column_sql + " = nextval(";
+    if (target.strategy == BatchingStrategy::null_keyset_limit) {
+      // Up to $1 rows still NULL; (tableoid, ctid) names a row of a partitioned parent too.
+      target.work_sql = set + "$2::oid::regclass) WHERE (tableoid, ctid) IN (SELECT tableoid, ctid FROM " +
+                        target.table_sql + " WHERE " + target.column_sql + " IS NULL LIMIT $1)";
+    } else {
+      target.work_sql = set + "$3::oid::regclass) WHERE " + target.key_sql + " BETWEEN $1 AND $2 AND " +
+                        target.column_sql + " IS NULL";
+    }
     target.work_params = {std::to_string(*oid)};
     co_return Verdict::ok();
   }

@@ -1,0 +1,1 @@
+ALTER TABLE batched_background_migrations DROP COLUMN IF EXISTS key_ceiling;
