@@ -1,0 +1,143 @@
+// The verb table: every command bbmd has, with its flags and the handler it runs (verbs.hpp).
+#include "cli/verbs.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cctype>
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/exit_codes.hpp"
+#include "config/loader.hpp"
+#include "log/log.hpp"
+#include "version.hpp"
+
+namespace bbmd::cli {
+
+namespace {
+
+constexpr const char* kExampleConfig = "/etc/docker/registry/config.yml";
+
+std::string example(const std::string& line) { return "bbmd " + line; }
+
+config::Config load(const Invocation& in) {
+  auto cfg = config::load_file(in.config);
+  log::setup(cfg.log.level, cfg.log.formatter);
+  return cfg;
+}
+
+// SKIP_POST_DEPLOYMENT_MIGRATIONS: "any true value", as the registry reads it (strconv.ParseBool).
+bool env_true(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v) return false;
+  std::string s(v);
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s == "1" || s == "t" || s == "true" || s == "y" || s == "yes" || s == "on";
+}
+
+void up_flags(CLI::App& cmd, Flags& f) {
+  auto& m = f.migrate;
+  cmd.add_flag("--skip-post-deployment", m.skip_post,
+               "apply only pre-deployment migrations (also SKIP_POST_DEPLOYMENT_MIGRATIONS=true)");
+  cmd.add_option("--limit-pre", m.limit_pre, "apply at most N pre-deployment migrations")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--limit-post", m.limit_post, "apply at most N post-deployment migrations")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_flag("--dry-run", m.dry_run, "print the plan and change nothing");
+}
+
+void down_flags(CLI::App& cmd, Flags& f) {
+  auto& m = f.migrate;
+  cmd.add_option("--limit", m.limit, "revert at most N migrations (default: all)")->check(CLI::PositiveNumber);
+  cmd.add_flag("--force", m.force, "do not ask for confirmation");
+  cmd.add_flag("--dry-run", m.dry_run, "print what would be reverted and change nothing");
+}
+
+void status_flags(CLI::App& cmd, Flags& f) {
+  auto& m = f.migrate;
+  cmd.add_flag("--json", m.json, "machine-readable output");
+  cmd.add_flag("--pending-exit-code", m.pending_exit_code, "exit 1 when any migration is pending or failed");
+}
+
+std::vector<Verb> build_verbs() {
+  using P = Positionals;
+  const std::string cfg = kExampleConfig;
+  return {
+      {{"version"}, "print the version", P::none, "", example("version"), {},
+       [](const Invocation&) {
+         std::cout << "bbmd " << kVersion << "\n";
+         return kExitOk;
+       }},
+      {{"serve"}, "run the worker daemon with metrics and health endpoints", P::config, "",
+       example("serve " + cfg), {}, [](const Invocation& in) { return serve(load(in)); }},
+      {{"background-migrate", "status"}, "show every migration's progress", P::config, "",
+       example("background-migrate status --json " + cfg),
+       [](CLI::App& cmd, Flags& f) { cmd.add_flag("--json", f.json, "machine-readable output"); },
+       [](const Invocation& in) { return background_status(load(in), in.flags.json); }},
+      {{"background-migrate", "pause"}, "pause active and running migrations (or only the named one)",
+       P::name_config, "name", example("background-migrate pause " + cfg), {},
+       [](const Invocation& in) { return background_pause(load(in), in.word); }},
+      {{"background-migrate", "resume"}, "resume paused migrations (or only the named one)", P::name_config, "name",
+       example("background-migrate resume 20260101000001_copy_quantity_to_bigint " + cfg), {},
+       [](const Invocation& in) { return background_resume(load(in), in.word); }},
+      {{"background-migrate", "run"}, "run every unfinished migration to its end in the foreground", P::config, "",
+       example("background-migrate run --max-job-retry 3 " + cfg),
+       [](CLI::App& cmd, Flags& f) {
+         cmd.add_option("--max-job-retry", f.max_job_retry, "attempts per job before the migration fails")
+             ->check(CLI::Range(1, 1000));
+       },
+       [](const Invocation& in) { return background_run(load(in), in.flags.max_job_retry); }},
+      {{"database", "migrate", "up"}, "apply pending migrations: bbmd's own, pre-deployment, then post-deployment",
+       P::config, "", example("database migrate up --skip-post-deployment " + cfg), up_flags,
+       [](const Invocation& in) {
+         auto args = in.flags.migrate;
+         args.skip_post = args.skip_post || env_true("SKIP_POST_DEPLOYMENT_MIGRATIONS");
+         return database_migrate_up(load(in), args);
+       }},
+      {{"database", "migrate", "down"}, "revert the newest applied migrations (post-deployment first)", P::config, "",
+       example("database migrate down --limit 1 " + cfg), down_flags,
+       [](const Invocation& in) { return database_migrate_down(load(in), in.flags.migrate); }},
+      {{"database", "migrate", "status"}, "every migration with its kind and state", P::config, "",
+       example("database migrate status --pending-exit-code " + cfg), status_flags,
+       [](const Invocation& in) { return database_migrate_status(load(in), in.flags.migrate); }},
+      {{"database", "migrate", "version"}, "the newest applied migration of each kind", P::config, "",
+       example("database migrate version " + cfg), {},
+       [](const Invocation& in) { return database_migrate_version(load(in)); }},
+      {{"database", "migrate", "lint"}, "check migration folders (or a config's pre and post folders)",
+       P::paths_or_config, "", example("database migrate lint migrations/pre migrations/post"), {},
+       [](const Invocation& in) { return database_migrate_lint(in.paths); }},
+      {{"database", "migrate", "retry"}, "rerun a failed post-deployment migration", P::word_config, "version",
+       example("database migrate retry 20260301000000 " + cfg), {},
+       [](const Invocation& in) { return database_migrate_retry(load(in), in.word); }},
+      {{"database", "migrate", "mark-applied"}, "record a migration as applied without running it", P::word_config,
+       "version", example("database migrate mark-applied 20260301000000 --reason \"made a no-op\" " + cfg),
+       [](CLI::App& cmd, Flags& f) {
+         cmd.add_option("--reason", f.migrate.reason, "why it does not need to run (kept in the record)")
+             ->required();
+       },
+       [](const Invocation& in) { return database_migrate_mark_applied(load(in), in.word, in.flags.migrate); }},
+      {{"database", "migrate", "new"}, "write a timestamped up/down pair to fill in", P::word_config, "name",
+       example("database migrate new add_index_on_blobs --post-deployment " + cfg),
+       [](CLI::App& cmd, Flags& f) {
+         cmd.add_flag("--post-deployment", f.migrate.post_deployment, "write it to the post-deployment folder");
+       },
+       [](const Invocation& in) { return database_migrate_new(load(in), in.word, in.flags.migrate); }},
+  };
+}
+
+}  // namespace
+
+const std::vector<Group>& groups() {
+  static const std::vector<Group> table = {
+      {{"background-migrate"}, "inspect and control batched background migrations"},
+      {{"database"}, "schema migrations"},
+      {{"database", "migrate"}, "schema migrations: bbmd's own, then pre- and post-deployment ones"},
+  };
+  return table;
+}
+
+const std::vector<Verb>& verbs() {
+  static const std::vector<Verb> table = build_verbs();
+  return table;
+}
+
+}  // namespace bbmd::cli
