@@ -11,7 +11,7 @@ namespace bbmd::cli {
 
 int main(int argc, char** argv) {
   try {
-    return dispatch(groups(), verbs(), argc, argv);
+    return dispatch(groups(), verbs(), argc, argv, config::process_env());
   } catch (const config::ConfigError& e) {
     std::cerr << "bbmd: " << e.what() << "\n";
     return kExitUsage;

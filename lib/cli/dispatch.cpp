@@ -89,32 +89,37 @@ std::vector<std::string> given(const Built& built) {
   return out;
 }
 
-Invocation resolve(const Built& built) {
+// Arguments first; the config from REGISTRY_CONFIGURATION_PATH when no argument is left for it.
+Invocation resolve(const Built& built, const config::EnvLookup& env) {
   const Verb& verb = *built.verb;
   const auto args = given(built);
+  const auto from_env = env(kConfigPathVariable);
+  const bool env_config = from_env && !from_env->empty();
   Invocation in;
-  const auto missing = [&] { return UsageError("expected " + positionals_usage(verb)); };
+  const auto missing = [&] {
+    return UsageError("expected " + positionals_usage(verb) + " (or the config file in " + kConfigPathVariable +
+                      ")");
+  };
   switch (verb.positionals) {
-    case Positionals::none: break;
+    case Positionals::none: return in;
     case Positionals::config:
-      if (args.empty()) throw missing();
-      in.config = args[0];
-      break;
     case Positionals::name_config:
-      if (args.empty()) throw missing();
-      in.config = args.back();
       if (args.size() == 2) in.word = args[0];
+      if (!args.empty()) in.config = args.back();
       break;
     case Positionals::word_config:
-      if (args.size() < 2) throw missing();
+      if (args.empty()) throw missing();
       in.word = args[0];
-      in.config = args[1];
+      if (args.size() == 2) in.config = args[1];
       break;
     case Positionals::paths_or_config:
-      if (args.empty()) throw missing();
       in.paths = args;
-      break;
+      if (in.paths.empty() && env_config) in.paths = {*from_env};
+      if (in.paths.empty()) throw missing();
+      return in;
   }
+  if (in.config.empty() && env_config) in.config = *from_env;
+  if (in.config.empty()) throw missing();
   return in;
 }
 
@@ -138,7 +143,8 @@ std::string positionals_usage(const Verb& verb) {
   return "";
 }
 
-int dispatch(const std::vector<Group>& groups, const std::vector<Verb>& verbs, int argc, const char* const* argv) {
+int dispatch(const std::vector<Group>& groups, const std::vector<Verb>& verbs, int argc, const char* const* argv,
+             const config::EnvLookup& env) {
   CLI::App app{"bbmd: batched background migrations for PostgreSQL", "bbmd"};
   auto help = std::make_shared<Help>();
   app.formatter(help);
@@ -177,7 +183,7 @@ int dispatch(const std::vector<Group>& groups, const std::vector<Verb>& verbs, i
   const auto& verb = built.at(leaf(app));
   Invocation in;
   try {
-    in = resolve(verb);
+    in = resolve(verb, env);
   } catch (const UsageError& e) {
     std::cerr << "bbmd: " << joined(verb.verb->words) << ": " << e.what() << "\n" << usage(leaf(app));
     return kExitUsage;

@@ -22,6 +22,7 @@ std::string example(const std::string& line) { return "bbmd " + line; }
 config::Config load(const Invocation& in) {
   auto cfg = config::load_file(in.config);
   log::setup(cfg.log.level, cfg.log.formatter);
+  log::set_fields(nlohmann::json(cfg.log.fields));
   return cfg;
 }
 

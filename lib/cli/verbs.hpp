@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "config/loader.hpp"
 
 namespace CLI {
 class App;
@@ -27,13 +28,14 @@ enum class Positionals {
   none,             // version
   config,           // <config>
   name_config,      // [name] <config>: one argument is the config, two are a name and the config
-  word_config,      // <word> <config>: a version or a name, always given
+  word_config,      // <word> <config>: a version or a name, always given; one argument is the word
+                    // when REGISTRY_CONFIGURATION_PATH names the config
   paths_or_config,  // <dir>... | <config>
 };
 
 // One parsed command line, as a handler sees it.
 struct Invocation {
-  std::string config;               // the last argument
+  std::string config;               // the last argument, else REGISTRY_CONFIGURATION_PATH
   std::string word;                 // the [name] or <word> before the config; empty when not given
   std::vector<std::string> paths;   // paths_or_config: the arguments (the config when none)
   Flags flags;
@@ -49,6 +51,9 @@ struct Verb {
   std::function<int(const Invocation&)> run;
 };
 
+// The variable the registry's commands read the config path from when no argument names it.
+inline constexpr const char* kConfigPathVariable = "REGISTRY_CONFIGURATION_PATH";
+
 // A word that only groups verbs ("background-migrate", "database migrate").
 struct Group {
   std::vector<std::string> words;
@@ -61,8 +66,9 @@ struct Group {
 // "<config>", "[name] <config>", "<version> <config>", "<dir>... | <config>" or "".
 [[nodiscard]] std::string positionals_usage(const Verb& verb);
 
-// Parses argv against the table, resolves the positionals and runs the one verb named; usage
-// errors exit 2. Handler exceptions propagate.
-int dispatch(const std::vector<Group>& groups, const std::vector<Verb>& verbs, int argc, const char* const* argv);
+// Parses argv against the table, resolves the positionals (REGISTRY_CONFIGURATION_PATH through
+// `env`) and runs the one verb named; usage errors exit 2. Handler exceptions propagate.
+int dispatch(const std::vector<Group>& groups, const std::vector<Verb>& verbs, int argc, const char* const* argv,
+             const config::EnvLookup& env);
 
 }  // namespace bbmd::cli

@@ -3,10 +3,12 @@
 // loads a config or connects.
 #include <catch2/catch.hpp>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include "cli/verbs.hpp"
+#include "support/fake_env.hpp"
 
 namespace cli = bbmd::cli;
 
@@ -45,6 +47,7 @@ struct Recording {
   std::vector<cli::Verb> table = cli::verbs();
   std::vector<std::size_t> ran;
   cli::Invocation last;
+  std::map<std::string, std::string> env;  // the process environment the dispatcher sees
 
   Recording() {
     for (std::size_t i = 0; i < table.size(); ++i) {
@@ -59,7 +62,9 @@ struct Recording {
   Captured run(const std::vector<std::string>& args) {
     std::vector<const char*> argv{"bbmd"};
     for (const auto& a : args) argv.push_back(a.c_str());
-    return capture([&] { return cli::dispatch(cli::groups(), table, static_cast<int>(argv.size()), argv.data()); });
+    return capture([&] {
+      return cli::dispatch(cli::groups(), table, static_cast<int>(argv.size()), argv.data(), bbmd::test::fake_env(env));
+    });
   }
 };
 
@@ -179,5 +184,43 @@ TEST_CASE("help shows each verb's real positionals and its example", "[cli]") {
     CHECK_THAT(r.out, Catch::Contains("Example:\n  " + verb.example));
     CHECK_THAT(r.out, !Catch::Contains("args"));
   }
+  CHECK(rec.ran.empty());
+}
+
+TEST_CASE("REGISTRY_CONFIGURATION_PATH names the config when no argument does", "[cli][registry]") {
+  Recording rec;
+  rec.env["REGISTRY_CONFIGURATION_PATH"] = "/etc/docker/registry/config.yml";
+  for (std::size_t i = 0; i < rec.table.size(); ++i) {
+    const auto& verb = rec.table[i];
+    if (verb.positionals == cli::Positionals::none) continue;
+    INFO(words_of(verb));
+    auto args = verb.words;
+    const auto flags = with_required_flags(verb, {});
+    args.insert(args.end(), flags.begin(), flags.end());
+    if (verb.positionals == cli::Positionals::word_config) args.push_back("w1");
+    rec.ran.clear();
+    const auto r = rec.run(args);
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(rec.ran == std::vector<std::size_t>{i});
+    if (verb.positionals == cli::Positionals::paths_or_config) {
+      CHECK(rec.last.paths == std::vector<std::string>{"/etc/docker/registry/config.yml"});
+    } else {
+      CHECK(rec.last.config == "/etc/docker/registry/config.yml");
+    }
+    if (verb.positionals == cli::Positionals::word_config) CHECK(rec.last.word == "w1");
+  }
+  // An argument still wins; with [name] <config>, one argument is the config, as without the variable.
+  CHECK(rec.run({"background-migrate", "pause", "other.yml"}).code == 0);
+  CHECK(rec.last.config == "other.yml");
+  CHECK(rec.last.word.empty());
+  CHECK(rec.run({"background-migrate", "pause", "m1", "other.yml"}).code == 0);
+  CHECK(rec.last.word == "m1");
+  // Set but empty is not set.
+  rec.env["REGISTRY_CONFIGURATION_PATH"] = "";
+  rec.ran.clear();
+  const auto r = rec.run({"serve"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("serve: expected <config> (or the config file in REGISTRY_CONFIGURATION_PATH)"));
   CHECK(rec.ran.empty());
 }
