@@ -7,6 +7,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/verbs.hpp"
+#include "version.hpp"
 
 namespace bbmd::cli {
 
@@ -149,6 +150,7 @@ int dispatch(const std::vector<Group>& groups, const std::vector<Verb>& verbs, i
   auto help = std::make_shared<Help>();
   app.formatter(help);
   app.require_subcommand(1);
+  app.set_version_flag("-v,--version", std::string("bbmd ") + kVersion, "print the version and exit");
   for (const auto& group : groups) {
     parent_of(app, group.words).add_subcommand(group.words.back(), group.help)->require_subcommand(1);
   }

@@ -35,28 +35,51 @@ bool env_true(const char* name) {
   return s == "1" || s == "t" || s == "true" || s == "y" || s == "yes" || s == "on";
 }
 
+// The registry's flags keep their short forms; bbmd's own long ones keep working beside them.
 void up_flags(CLI::App& cmd, Flags& f) {
   auto& m = f.migrate;
-  cmd.add_flag("--skip-post-deployment", m.skip_post,
+  cmd.add_flag("-s,--skip-post-deployment", m.skip_post,
                "apply only pre-deployment migrations (also SKIP_POST_DEPLOYMENT_MIGRATIONS=true)");
-  cmd.add_option("--limit-pre", m.limit_pre, "apply at most N pre-deployment migrations")
-      ->check(CLI::NonNegativeNumber);
-  cmd.add_option("--limit-post", m.limit_post, "apply at most N post-deployment migrations")
-      ->check(CLI::NonNegativeNumber);
-  cmd.add_flag("--dry-run", m.dry_run, "print the plan and change nothing");
+  auto* limit = cmd.add_option("-n,--limit", m.limit,
+                               "apply at most N pre-deployment migrations (0: all) and, without -p, no "
+                               "post-deployment ones, as the registry does")
+                    ->check(CLI::NonNegativeNumber);
+  auto* post = cmd.add_option("-p,--post-deploy-limit", m.post_deploy_limit,
+                              "apply at most N post-deployment migrations (0: all), after every pending "
+                              "pre-deployment one")
+                   ->check(CLI::NonNegativeNumber);
+  auto* limit_pre = cmd.add_option("--limit-pre", m.limit_pre, "apply at most N pre-deployment migrations")
+                        ->check(CLI::NonNegativeNumber);
+  auto* limit_post = cmd.add_option("--limit-post", m.limit_post, "apply at most N post-deployment migrations")
+                         ->check(CLI::NonNegativeNumber);
+  for (auto* registry : {limit, post}) registry->excludes(limit_pre)->excludes(limit_post);
+  cmd.add_flag("-d,--dry-run", m.dry_run, "print the plan and change nothing");
 }
 
 void down_flags(CLI::App& cmd, Flags& f) {
   auto& m = f.migrate;
-  cmd.add_option("--limit", m.limit, "revert at most N migrations (default: all)")->check(CLI::PositiveNumber);
-  cmd.add_flag("--force", m.force, "do not ask for confirmation");
-  cmd.add_flag("--dry-run", m.dry_run, "print what would be reverted and change nothing");
+  cmd.add_option("-n,--limit", m.limit, "revert at most N migrations of any kind (default: all)")
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("-p,--post-deploy-limit", m.post_deploy_limit,
+                 "revert at most N post-deployment migrations (0: all) and, without -n, nothing else")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_flag("-f,--force", m.force, "do not ask for confirmation");
+  cmd.add_flag("-d,--dry-run", m.dry_run, "print what would be reverted and change nothing");
 }
 
 void status_flags(CLI::App& cmd, Flags& f) {
   auto& m = f.migrate;
+  cmd.add_flag("-s,--skip-post-deployment", m.skip_post,
+               "leave post-deployment migrations out (also SKIP_POST_DEPLOYMENT_MIGRATIONS=true)");
+  cmd.add_flag("-u,--up-to-date", m.up_to_date, "print only true (nothing pending) or false");
   cmd.add_flag("--json", m.json, "machine-readable output");
   cmd.add_flag("--pending-exit-code", m.pending_exit_code, "exit 1 when any migration is pending or failed");
+}
+
+// SKIP_POST_DEPLOYMENT_MIGRATIONS counts as -s wherever -s exists, as the registry binds it.
+MigrateArgs with_skip_env(MigrateArgs args) {
+  args.skip_post = args.skip_post || env_true("SKIP_POST_DEPLOYMENT_MIGRATIONS");
+  return args;
 }
 
 std::vector<Verb> build_verbs() {
@@ -83,23 +106,22 @@ std::vector<Verb> build_verbs() {
       {{"background-migrate", "run"}, "run every unfinished migration to its end in the foreground", P::config, "",
        example("background-migrate run --max-job-retry 3 " + cfg),
        [](CLI::App& cmd, Flags& f) {
-         cmd.add_option("--max-job-retry", f.max_job_retry, "attempts per job before the migration fails")
-             ->check(CLI::Range(1, 1000));
+         cmd.add_option("-r,--max-job-retry", f.max_job_retry,
+                        "attempts per job before the migration fails (1 to 10, default 2, as the registry's)")
+             ->check(CLI::Range(1, 10));
        },
-       [](const Invocation& in) { return background_run(load(in), in.flags.max_job_retry); }},
-      {{"database", "migrate", "up"}, "apply pending migrations: bbmd's own, pre-deployment, then post-deployment",
-       P::config, "", example("database migrate up --skip-post-deployment " + cfg), up_flags,
        [](const Invocation& in) {
-         auto args = in.flags.migrate;
-         args.skip_post = args.skip_post || env_true("SKIP_POST_DEPLOYMENT_MIGRATIONS");
-         return database_migrate_up(load(in), args);
+         return background_run(load(in), in.flags.max_job_retry.value_or(kRunMaxJobRetryDefault));
        }},
+      {{"database", "migrate", "up"}, "apply pending migrations: bbmd's own, pre-deployment, then post-deployment",
+       P::config, "", example("database migrate up -s " + cfg), up_flags,
+       [](const Invocation& in) { return database_migrate_up(load(in), with_skip_env(in.flags.migrate)); }},
       {{"database", "migrate", "down"}, "revert the newest applied migrations (post-deployment first)", P::config, "",
-       example("database migrate down --limit 1 " + cfg), down_flags,
+       example("database migrate down -n 1 " + cfg), down_flags,
        [](const Invocation& in) { return database_migrate_down(load(in), in.flags.migrate); }},
       {{"database", "migrate", "status"}, "every migration with its kind and state", P::config, "",
-       example("database migrate status --pending-exit-code " + cfg), status_flags,
-       [](const Invocation& in) { return database_migrate_status(load(in), in.flags.migrate); }},
+       example("database migrate status -u " + cfg), status_flags,
+       [](const Invocation& in) { return database_migrate_status(load(in), with_skip_env(in.flags.migrate)); }},
       {{"database", "migrate", "version"}, "the newest applied migration of each kind", P::config, "",
        example("database migrate version " + cfg), {},
        [](const Invocation& in) { return database_migrate_version(load(in)); }},

@@ -224,3 +224,59 @@ TEST_CASE("REGISTRY_CONFIGURATION_PATH names the config when no argument does", 
   CHECK_THAT(r.err, Catch::Contains("serve: expected <config> (or the config file in REGISTRY_CONFIGURATION_PATH)"));
   CHECK(rec.ran.empty());
 }
+
+TEST_CASE("the registry's flags and short forms parse, beside bbmd's long ones", "[cli][registry]") {
+  Recording rec;
+  SECTION("database migrate up") {
+    REQUIRE(rec.run({"database", "migrate", "up", "-d", "-n", "2", "-p", "1", "-s", "c.yml"}).code == 0);
+    auto m = rec.last.flags.migrate;
+    CHECK(m.dry_run);
+    CHECK(m.limit == 2);
+    CHECK(m.post_deploy_limit == 1);
+    CHECK(m.skip_post);
+    REQUIRE(rec.run({"database", "migrate", "up", "--dry-run", "--limit", "3", "--post-deploy-limit", "4",
+                     "--skip-post-deployment", "c.yml"})
+                .code == 0);
+    m = rec.last.flags.migrate;
+    CHECK((m.dry_run && m.limit == 3 && m.post_deploy_limit == 4 && m.skip_post));
+    REQUIRE(rec.run({"database", "migrate", "up", "--limit-pre", "1", "--limit-post", "0", "c.yml"}).code == 0);
+    CHECK(rec.last.flags.migrate.limit_pre == 1);
+    CHECK(rec.last.flags.migrate.limit_post == 0);
+    CHECK(rec.run({"database", "migrate", "up", "-n", "1", "--limit-post", "1", "c.yml"}).code == 2);
+  }
+  SECTION("database migrate down") {
+    REQUIRE(rec.run({"database", "migrate", "down", "-f", "-d", "-n", "1", "-p", "0", "c.yml"}).code == 0);
+    const auto& m = rec.last.flags.migrate;
+    CHECK((m.force && m.dry_run && m.limit == 1 && m.post_deploy_limit == 0));
+    CHECK(rec.run({"database", "migrate", "down", "-n", "0", "c.yml"}).code == 2);
+  }
+  SECTION("database migrate status") {
+    REQUIRE(rec.run({"database", "migrate", "status", "-s", "-u", "c.yml"}).code == 0);
+    CHECK(rec.last.flags.migrate.skip_post);
+    CHECK(rec.last.flags.migrate.up_to_date);
+    REQUIRE(rec.run({"database", "migrate", "status", "--up-to-date", "c.yml"}).code == 0);
+    CHECK(rec.last.flags.migrate.up_to_date);
+  }
+  SECTION("background-migrate run -r: 1 to 10, absent when not given") {
+    REQUIRE(rec.run({"background-migrate", "run", "c.yml"}).code == 0);
+    CHECK_FALSE(rec.last.flags.max_job_retry.has_value());
+    REQUIRE(rec.run({"background-migrate", "run", "-r", "10", "c.yml"}).code == 0);
+    CHECK(rec.last.flags.max_job_retry == 10);
+    REQUIRE(rec.run({"background-migrate", "run", "--max-job-retry", "1", "c.yml"}).code == 0);
+    CHECK(rec.last.flags.max_job_retry == 1);
+    rec.ran.clear();
+    for (const char* bad : {"0", "11", "-1", "two"}) {
+      INFO(bad);
+      CHECK(rec.run({"background-migrate", "run", "-r", bad, "c.yml"}).code == 2);
+    }
+    CHECK(rec.ran.empty());
+  }
+  SECTION("--version and -v print the version and run no verb") {
+    for (const char* flag : {"--version", "-v"}) {
+      const auto r = rec.run({flag});
+      CHECK(r.code == 0);
+      CHECK_THAT(r.out, Catch::StartsWith("bbmd "));
+    }
+    CHECK(rec.ran.empty());
+  }
+}
