@@ -43,6 +43,9 @@ int database_migrate_new(const config::Config& cfg, const std::string& name, con
 // Directories, or one config file whose pre and post directories are linted.
 int database_migrate_lint(const std::vector<std::string>& paths);
 
+// Validates a config file and prints the effective settings, secrets masked.
+int config_check(const std::string& path);
+
 // Parses argv and dispatches; never throws.
 int main(int argc, char** argv);
 

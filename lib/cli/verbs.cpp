@@ -144,6 +144,9 @@ std::vector<Verb> build_verbs() {
          cmd.add_flag("--post-deployment", f.migrate.post_deployment, "write it to the post-deployment folder");
        },
        [](const Invocation& in) { return database_migrate_new(load(in), in.word, in.flags.migrate); }},
+      {{"config", "check"}, "validate a config file and print the settings bbmd runs with, secrets masked",
+       P::config, "", example("config check " + cfg), {},
+       [](const Invocation& in) { return config_check(in.config); }},
   };
 }
 
@@ -154,6 +157,7 @@ const std::vector<Group>& groups() {
       {{"background-migrate"}, "inspect and control batched background migrations"},
       {{"database"}, "schema migrations"},
       {{"database", "migrate"}, "schema migrations: bbmd's own, then pre- and post-deployment ones"},
+      {{"config"}, "config files"},
   };
   return table;
 }

@@ -144,3 +144,34 @@ TEST_CASE("a typo inside bbmd's section of the registry's config.yml exits 2 nam
   check_no_secret(r);
   CHECK(statuses(q.db) == Rows{{"20260101000001_first", "1"}, {"20260101000002_second", "1"}});
 }
+
+TEST_CASE("config check prints the effective settings of the registry's config.yml, secrets masked",
+          "[e2e][cli][registry][config]") {
+  const auto r = run_bbmd({"config", "check", kFixture}, 30s, {{"REGISTRY_DATABASE_PORT", "6432"}});
+  INFO(show(r));
+  CHECK(r.exit_code == 0);
+  check_no_secret(r);
+  CHECK(r.out.rfind("config file " + kFixture + " is valid", 0) == 0);
+  for (const char* line : {"\n  database.host: db.example.com\n", "\n  database.port: 6432\n",
+                           "\n  database.password: <redacted>\n", "\n  database.backgroundmigrations.jobinterval: 1m\n",
+                           "\n  database.backgroundmigrations.workers: 1\n",
+                           "\n  log.fields: {\"environment\":\"production\",\"service\":\"registry\"}\n",
+                           "\n  http.debug.admin.token: \n",
+                           "\nthe registry's own keys, accepted and not read:\n  version\n", "\n  storage\n",
+                           "\n  http.secret\n", "\n  database.pool.maxidle\n"}) {
+    CHECK(r.out.find(line) != std::string::npos);
+  }
+  // A password from the environment is masked as well; a bad file exits 2 naming the problem.
+  const auto env_secret = run_bbmd({"config", "check", kFixture}, 30s,
+                                   {{"REGISTRY_DATABASE_PASSWORD", "ENV-PASSWORD-SECRET-77"}});
+  CHECK(env_secret.exit_code == 0);
+  check_no_secret(env_secret);
+  bbmd::test::TempDir dir;
+  const auto bad = dir.write("config.yml", "database:\n  password: hunter2-SECRET\n  port: 0\n").string();
+  const auto refused = run_bbmd({"config", "check", bad});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("config file " + bad + ": line 3: database.port: must be between 1 and 65535, got 0") !=
+        std::string::npos);
+  CHECK(refused.out.empty());
+  check_no_secret(refused);
+}
