@@ -177,7 +177,7 @@ int dispatch(const std::vector<Group>& groups, const std::vector<Verb>& verbs, i
     if (dynamic_cast<const CLI::RequiredError*>(&e) && !unparsed.empty()) {
       std::cerr << "bbmd: unknown command or argument '" << unparsed.front() << "'\n";
     }
-    if (app.exit(e) == 0) return kExitOk;  // --help
+    if (app.exit(e) == 0) return kExitOk;  // --help, --version
     if (built.contains(leaf(app))) std::cerr << usage(leaf(app));
     return kExitUsage;
   }
