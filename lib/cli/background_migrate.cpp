@@ -59,9 +59,9 @@ int background_status(const config::Config& cfg, bool json) {
 int background_pause(const config::Config& cfg, const std::string& name) { return flip(cfg, name, true); }
 int background_resume(const config::Config& cfg, const std::string& name) { return flip(cfg, name, false); }
 
-int background_run(const config::Config& cfg, std::optional<int> max_job_retry) {
+int background_run(const config::Config& cfg, int max_job_retry) {
   auto options = runner_options(cfg, "sync");
-  if (max_job_retry) options.lease.max_attempts = *max_job_retry;
+  options.lease.max_attempts = max_job_retry;
   metrics::Metrics metrics;
   const auto registry = bbm::WorkRegistry::with_sql_folder(cfg.backgroundmigrations.sqlfunctions);
   registry.log_notices(log::Logger(log::kSyncWorkerComponent));

@@ -13,18 +13,22 @@ int serve(const config::Config& cfg);
 int background_status(const config::Config& cfg, bool json);
 int background_pause(const config::Config& cfg, const std::string& name);
 int background_resume(const config::Config& cfg, const std::string& name);
-int background_run(const config::Config& cfg, std::optional<int> max_job_retry);
+// The attempts per job `background-migrate run` gives without --max-job-retry: the registry's 2.
+inline constexpr int kRunMaxJobRetryDefault = 2;
+int background_run(const config::Config& cfg, int max_job_retry);
 
-// Flags of the `database migrate` subcommands (each uses the ones it declares in app.cpp).
+// Flags of the `database migrate` subcommands (each uses the ones it declares in verbs.cpp).
 struct MigrateArgs {
-  bool skip_post = false;          // --skip-post-deployment, or SKIP_POST_DEPLOYMENT_MIGRATIONS true
-  std::optional<int> limit_pre;    // --limit-pre
-  std::optional<int> limit_post;   // --limit-post
-  std::optional<int> limit;        // down --limit
-  bool dry_run = false;
-  bool force = false;              // down: no confirmation prompt
+  bool skip_post = false;          // up, status: -s/--skip-post-deployment, or SKIP_POST_DEPLOYMENT_MIGRATIONS
+  std::optional<int> limit_pre;    // up --limit-pre
+  std::optional<int> limit_post;   // up --limit-post
+  std::optional<int> limit;        // -n/--limit: up, the registry's pre-deployment limit; down, every kind
+  std::optional<int> post_deploy_limit;  // -p/--post-deploy-limit (up, down)
+  bool dry_run = false;            // -d/--dry-run
+  bool force = false;              // down -f/--force: no confirmation prompt
   bool json = false;
   bool pending_exit_code = false;  // status: exit 1 when anything is pending
+  bool up_to_date = false;         // status -u/--up-to-date: print only true or false
   std::string reason;              // mark-applied --reason
   bool post_deployment = false;    // new --post-deployment
 };
@@ -38,6 +42,9 @@ int database_migrate_version(const config::Config& cfg);
 int database_migrate_new(const config::Config& cfg, const std::string& name, const MigrateArgs& args);
 // Directories, or one config file whose pre and post directories are linted.
 int database_migrate_lint(const std::vector<std::string>& paths);
+
+// Validates a config file and prints the effective settings, secrets masked.
+int config_check(const std::string& path);
 
 // Parses argv and dispatches; never throws.
 int main(int argc, char** argv);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <stdexcept>
 
 #include "bbm/run/sync_worker.hpp"
 #include "cli/commands.hpp"
@@ -60,9 +61,20 @@ schema::UpHooks hooks_for(const config::Config& cfg, metrics::Metrics& metrics, 
   return hooks;
 }
 
+// Applied migrations by kind; bbmd's own count as pre-deployment ones.
+struct AppliedCounts {
+  std::size_t pre = 0;
+  std::size_t post = 0;
+};
+
+AppliedCounts applied_counts(const schema::UpResult& r) {
+  AppliedCounts c;
+  for (const auto* k : r.applied) ++(schema::is_post(k->kind) ? c.post : c.pre);
+  return c;
+}
+
 std::string summary(const schema::UpResult& r, const schema::UpPlan& plan, std::chrono::steady_clock::time_point start) {
-  std::size_t pre = 0, post = 0;
-  for (const auto* k : r.applied) ++(schema::is_post(k->kind) ? post : pre);
+  const auto [pre, post] = applied_counts(r);
   std::string s = "applied " + plural(pre, "pre-deployment migration") + " and " +
                   plural(post, "post-deployment migration");
   if (!plan.skipped_post.empty()) s += "; skipped " + plural(plan.skipped_post.size(), "post-deployment migration");
@@ -71,6 +83,60 @@ std::string summary(const schema::UpResult& r, const schema::UpPlan& plan, std::
   if (r.bbms_run.empty()) s += "none";
   for (std::size_t i = 0; i < r.bbms_run.size(); ++i) s += (i ? ", " : "") + r.bbms_run[i];
   return s + "; elapsed " + seconds_text(start) + "\n";
+}
+
+// The registry's last line of a successful `up`, which its pipelines read.
+std::string ok_line(const schema::UpResult& r, std::chrono::steady_clock::time_point start) {
+  const auto [pre, post] = applied_counts(r);
+  char buf[192];
+  std::snprintf(buf, sizeof buf,
+                "OK: applied %zu pre-deployment migration(s), %zu post-deployment migration(s) and %zu background "
+                "migration(s) in %.3fs\n",
+                pre, post, r.bbms_run.size(),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return buf;
+}
+
+// bbmd's --limit-pre/--limit-post as they are; the registry's -n/-p as the registry reads them:
+// -n alone applies no post-deployment migration, 0 means "all", and given together both must be
+// at least 1. -p alone still applies every pending pre-deployment migration first, as every
+// other bbmd `up` does. Throws std::invalid_argument on the registry's refused combination.
+schema::UpOptions up_options(const MigrateArgs& args) {
+  schema::UpOptions o{args.skip_post, args.limit_pre, args.limit_post};
+  const auto all_if_zero = [](int n) { return n == 0 ? std::nullopt : std::optional<int>(n); };
+  if (args.limit && args.post_deploy_limit) {
+    if (*args.limit < 1 || *args.post_deploy_limit < 1) {
+      throw std::invalid_argument("both pre and post migration limits (-n, -p) must be at least 1");
+    }
+    o.limit_pre = args.limit;
+    o.limit_post = args.post_deploy_limit;
+  } else if (args.limit) {
+    o.limit_pre = all_if_zero(*args.limit);
+    o.limit_post = 0;
+  } else if (args.post_deploy_limit) {
+    o.limit_post = all_if_zero(*args.post_deploy_limit);
+  }
+  return o;
+}
+
+// What `down` reverts: newest first, post-deployment before the rest (schema::plan_down). With
+// -p, at most that many post-deployment migrations (0: all) and, unless -n is given too, nothing
+// else; -n caps the total.
+std::vector<const schema::Known*> down_steps(const schema::MigrationSet& catalog, const schema::Records& records,
+                                             const MigrateArgs& args) {
+  if (!args.post_deploy_limit) return schema::plan_down(catalog, records, args.limit);
+  std::vector<const schema::Known*> out;
+  int posts = 0;
+  for (const auto* k : schema::plan_down(catalog, records, std::nullopt)) {
+    if (args.limit && static_cast<int>(out.size()) >= *args.limit) break;
+    if (!schema::is_post(k->kind)) {
+      if (args.limit) out.push_back(k);
+    } else if (*args.post_deploy_limit == 0 || posts < *args.post_deploy_limit) {
+      out.push_back(k);
+      ++posts;
+    }
+  }
+  return out;
 }
 
 int exit_for(const schema::UpResult& r) {
@@ -95,8 +161,14 @@ int with_lock(const config::Config& cfg, std::function<awaitable<int>(db::Connec
 
 int database_migrate_up(const config::Config& cfg, const MigrateArgs& args) {
   const auto start = std::chrono::steady_clock::now();
+  schema::UpOptions options;
+  try {
+    options = up_options(args);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "bbmd: " << e.what() << "\n";
+    return kExitUsage;
+  }
   const auto catalog = catalog_of(cfg);
-  const schema::UpOptions options{args.skip_post, args.limit_pre, args.limit_post};
   if (args.dry_run) {
     // Reads only: no lock, no record tables created.
     return run_to_completion([&]() -> awaitable<int> {
@@ -116,6 +188,7 @@ int database_migrate_up(const config::Config& cfg, const MigrateArgs& args) {
     std::cout << schema::render_up_plan(plan, records) << std::flush;
     const auto result = co_await schema::run_up(conn, catalog, plan, hooks);
     std::cout << summary(result, plan, start);
+    if (result.outcome == schema::UpOutcome::done) std::cout << ok_line(result, start);
     co_return exit_for(result);
   });
 }
@@ -172,7 +245,7 @@ int database_migrate_down(const config::Config& cfg, const MigrateArgs& args) {
       for (const auto* r : unknown) std::cerr << "  " << r->version << "\n";
       co_return kExitFailure;
     }
-    const auto steps = schema::plan_down(catalog, records, args.limit);
+    const auto steps = down_steps(catalog, records, args);
     if (steps.empty()) {
       std::cout << "nothing to revert\n";
       co_return kExitOk;

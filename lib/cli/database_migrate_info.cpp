@@ -31,11 +31,20 @@ int with_records(const config::Config& cfg, std::function<int(const schema::Migr
 
 }  // namespace
 
+// -s leaves post-deployment migrations out of the listing and of what counts as pending; -u
+// prints only whether anything is pending, as the registry's `status -u` does for its pipelines.
 int database_migrate_status(const config::Config& cfg, const MigrateArgs& args) {
   return with_records(cfg, [&](const schema::MigrationSet& catalog, const schema::Records& records) {
-    const auto rows = schema::status_rows(catalog, records);
+    const auto counts = schema::pending_counts(catalog, records);
+    const int pending = counts.pre + (args.skip_post ? 0 : counts.post);
+    if (args.up_to_date) {
+      std::cout << (pending == 0 ? "true" : "false") << "\n";
+      return kExitOk;
+    }
+    auto rows = schema::status_rows(catalog, records);
+    if (args.skip_post) std::erase_if(rows, [](const schema::StatusRow& r) { return r.kind == "post"; });
     std::cout << (args.json ? schema::render_status_json(rows) : schema::render_status_table(rows));
-    return args.pending_exit_code && schema::pending_counts(catalog, records).total() > 0 ? kExitFailure : kExitOk;
+    return args.pending_exit_code && pending > 0 ? kExitFailure : kExitOk;
   });
 }
 

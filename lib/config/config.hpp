@@ -3,12 +3,16 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace bbmd::config {
 
 using Duration = std::chrono::milliseconds;
+// Names to values, e.g. log.fields; values are kept as the text the file gave.
+using StringMap = std::map<std::string, std::string>;
 
 // How soon a connection to a vanished server (crashed host, dropped NAT entry, blackholed
 // network) is declared dead, instead of the kernel defaults of hours: an idle connection after
@@ -130,6 +134,7 @@ struct Migrations {
 struct Log {
   std::string level = "info";       // trace, debug, info, warn, error
   std::string formatter = "json";   // json or text
+  StringMap fields;                 // added to every log line, as the registry's log.fields are
 };
 
 struct HttpDebug {
@@ -141,6 +146,9 @@ struct HttpDebug {
 
 struct Config {
   std::filesystem::path source;  // the file it was read from
+  // The registry's own keys the file holds (registry_keys.hpp): accepted, never read, so only
+  // their paths are kept, never a value.
+  std::vector<std::string> registry_keys;
   Database database;
   Pool pool;
   BackgroundMigrations backgroundmigrations;

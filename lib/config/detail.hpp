@@ -9,6 +9,10 @@
 #include "config/config.hpp"
 #include "config/loader.hpp"
 
+namespace YAML {
+class Node;
+}
+
 namespace bbmd::config::detail {
 
 // Where each key's value came from, so validation errors can point at it: "line 12" or
@@ -23,6 +27,10 @@ void apply_env(Config& config, const EnvLookup& env, Origins& origins);
 // reading on, jbeder/yaml-cpp#1040); stopping at the first empty document, as later yaml-cpp
 // releases do, always ends. Throws YAML::Exception for invalid YAML.
 [[nodiscard]] std::size_t count_documents(const std::string& yaml);
+
+// A YAML mapping of plain names to plain values (a string_map key, e.g. log.fields); a null node is
+// an empty map. Throws std::invalid_argument naming the entry at fault.
+[[nodiscard]] StringMap string_map_from_yaml(const YAML::Node& node);
 
 // Range, choice and cross-key checks; `label` ("config file x.yml") opens every message.
 void validate(const Config& config, const Origins& origins, const std::string& label);

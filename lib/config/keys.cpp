@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <nlohmann/json.hpp>
 #include <type_traits>
 #include <utility>
 
@@ -27,7 +28,8 @@ constexpr bool kStoredAs = (Type == KeyType::string && std::is_same_v<Field, std
                            (Type == KeyType::duration && std::is_same_v<Field, Duration>) ||
                            (Type == KeyType::number && std::is_same_v<Field, double>) ||
                            (Type == KeyType::path && (std::is_same_v<Field, std::string> ||
-                                                      std::is_same_v<Field, std::filesystem::path>));
+                                                      std::is_same_v<Field, std::filesystem::path>)) ||
+                           (Type == KeyType::string_map && std::is_same_v<Field, StringMap>);
 
 // A row: `Members` is the chain of pointers-to-member from Config down to the field.
 template <KeyType Type, auto... Members>
@@ -218,6 +220,8 @@ std::vector<KeyInfo> build_table() {
                                             .choices = {"trace", "debug", "info", "warn", "error"}}),
       key<T::string, &C::log, &Log::formatter>("log.formatter", "log line format",
                                                {.choices = {"json", "text"}}),
+      key<T::string_map, &C::log, &Log::fields>("log.fields",
+                                                "names and values added to every log line (the registry's key)"),
       key<T::string, &C::http_debug, &HttpDebug::addr>("http.debug.addr",
                                                        "metrics and health listener host:port (empty: off)"),
       key<T::boolean, &C::http_debug, &HttpDebug::prometheus_enabled>("http.debug.prometheus.enabled",
@@ -266,6 +270,7 @@ std::string_view type_name(KeyType type) {
     case KeyType::duration: return "a duration (e.g. \"10s\", \"1m30s\")";
     case KeyType::number: return "a number";
     case KeyType::path: return "a path";
+    case KeyType::string_map: return "a mapping of names to values";
   }
   return "a value";
 }
@@ -292,6 +297,8 @@ std::string display(const KeyInfo& key, const Config& config) {
           return format_duration(*v);
         } else if constexpr (std::is_same_v<V, double>) {
           return number_text(*v);
+        } else if constexpr (std::is_same_v<V, StringMap>) {
+          return nlohmann::json(*v).dump();  // JSON is YAML too: the text reads back as the same map
         } else {
           return std::to_string(*v);
         }

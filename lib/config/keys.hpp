@@ -12,12 +12,12 @@
 
 namespace bbmd::config {
 
-enum class KeyType { string, integer, boolean, duration, number, path };
+enum class KeyType { string, integer, boolean, duration, number, path, string_map };
 
 // Where a key's value lives inside a Config (path keys may be stored as std::string).
-using FieldRef = std::variant<std::string*, int*, bool*, Duration*, double*, std::filesystem::path*>;
+using FieldRef = std::variant<std::string*, int*, bool*, Duration*, double*, std::filesystem::path*, StringMap*>;
 using ConstFieldRef = std::variant<const std::string*, const int*, const bool*, const Duration*, const double*,
-                                   const std::filesystem::path*>;
+                                   const std::filesystem::path*, const StringMap*>;
 
 // Inclusive bounds unless max_exclusive; durations are compared in milliseconds.
 struct Range {
@@ -46,7 +46,8 @@ struct KeyInfo {
 [[nodiscard]] std::string env_name(std::string_view path);  // "REGISTRY_DATABASE_PORT"
 
 // Parses `text` with the key's type rules (the same for YAML scalars and environment values) and
-// stores it. Throws std::invalid_argument whose message never contains a secret key's value.
+// stores it; a string_map key's text is a YAML flow mapping ("{service: registry}"). Throws
+// std::invalid_argument whose message never contains a secret key's value.
 void set_from_text(const KeyInfo& key, Config& config, std::string_view text);
 
 // The value as text for listings; secrets print as "<redacted>" (or "" when unset).

@@ -12,12 +12,10 @@
 
 #include "config/detail.hpp"
 #include "config/keys.hpp"
+#include "config/registry_keys.hpp"
 
 namespace bbmd::config {
 namespace {
-
-// The registry's config files carry `version: 0.1`; bbmd accepts and ignores it.
-constexpr std::string_view kIgnoredTopLevelKey = "version";
 
 std::string line_of(const YAML::Node& node) {
   const auto mark = node.Mark();
@@ -76,10 +74,11 @@ class Walker {
       const YAML::Node& k = entry.first;
       if (!k.IsScalar()) fail(k, "keys must be plain names, found " + kind_of(k));
       const std::string path = prefix.empty() ? k.Scalar() : prefix + "." + k.Scalar();
-      if (prefix.empty() && k.Scalar() == kIgnoredTopLevelKey) continue;
       remember(k, path);
       if (const KeyInfo* key = find_key(path)) {
         set_leaf(*key, entry.second);
+      } else if (registry_owned(path)) {
+        config_.registry_keys.push_back(path);  // its value is not even looked at
       } else if (is_section(path)) {
         walk_section(entry.second, path);
       } else {
@@ -106,12 +105,17 @@ class Walker {
 
   void set_leaf(const KeyInfo& key, const YAML::Node& value) {
     const std::string path(key.path);
+    const bool is_map = key.type == KeyType::string_map;
     const bool textual = key.type == KeyType::string || key.type == KeyType::path;
-    if (value.IsMap() || value.IsSequence() || (value.IsNull() && !textual)) {
+    if (!is_map && (value.IsMap() || value.IsSequence() || (value.IsNull() && !textual))) {
       fail(value, path + ": expected " + std::string(type_name(key.type)) + ", found " + kind_of(value));
     }
     try {
-      set_from_text(key, config_, value.IsNull() ? std::string() : value.Scalar());
+      if (is_map) {
+        *std::get<StringMap*>(key.field(config_)) = detail::string_map_from_yaml(value);
+      } else {
+        set_from_text(key, config_, value.IsNull() ? std::string() : value.Scalar());
+      }
     } catch (const std::invalid_argument& e) {
       fail(value, path + ": " + e.what());
     }

@@ -7,7 +7,7 @@
 #include "config/detail.hpp"
 #include "config/duration.hpp"
 #include "config/keys.hpp"
-#include "http/server.hpp"
+#include "net/listen_address.hpp"
 
 namespace bbmd::config::detail {
 namespace {
@@ -100,7 +100,7 @@ void check_listen_address(const Config& config, const Origins& origins, const st
   const auto& addr = config.http_debug.addr;
   if (addr.empty()) return;
   try {
-    (void)http::parse_listen_address(addr);
+    (void)net::parse_listen_address(addr);
   } catch (const std::invalid_argument& e) {
     throw ConfigError(label + ": " + where(origins, "http.debug.addr") + ": " + e.what());
   }

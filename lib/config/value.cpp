@@ -1,4 +1,6 @@
 // Text -> typed value for one key: the parsing rules shared by YAML scalars and REGISTRY_* values.
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -6,6 +8,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "config/detail.hpp"
 #include "config/duration.hpp"
 #include "config/keys.hpp"
 
@@ -62,7 +65,48 @@ Duration parse_duration_value(const KeyInfo& key, std::string_view text) {
   }
 }
 
+// libpq, file paths and the SQL check take C strings: a NUL byte (YAML "\0") would silently
+// cut the value, e.g. connect with a different password than configured.
+void refuse_nul(std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) throw std::invalid_argument("must not contain a NUL byte");
+}
+
+// An environment value of a string_map key: a YAML flow mapping, as the registry reads it.
+StringMap parse_string_map(std::string_view text) {
+  const std::string yaml(text);
+  try {
+    // count_documents first: yaml-cpp can loop forever on some invalid streams (detail.hpp).
+    if (detail::count_documents(yaml) > 1) throw std::invalid_argument("expected one YAML mapping");
+    return detail::string_map_from_yaml(YAML::Load(yaml));
+  } catch (const YAML::Exception& e) {
+    throw std::invalid_argument("expected a YAML mapping such as {service: registry}: " + e.msg);
+  }
+}
+
 }  // namespace
+
+namespace detail {
+
+StringMap string_map_from_yaml(const YAML::Node& node) {
+  if (node.IsNull()) return {};
+  if (!node.IsMap()) throw std::invalid_argument("expected a mapping of names to values");
+  StringMap out;
+  for (const auto& entry : node) {
+    if (!entry.first.IsScalar()) throw std::invalid_argument("names must be plain text");
+    const std::string& name = entry.first.Scalar();
+    if (entry.second.IsMap() || entry.second.IsSequence()) {
+      throw std::invalid_argument(name + ": expected a plain value, found a " +
+                                  (entry.second.IsMap() ? "mapping" : "sequence"));
+    }
+    const std::string value = entry.second.IsNull() ? std::string() : entry.second.Scalar();
+    refuse_nul(name);
+    refuse_nul(value);
+    if (!out.emplace(name, value).second) throw std::invalid_argument("duplicate name " + name);
+  }
+  return out;
+}
+
+}  // namespace detail
 
 void set_from_text(const KeyInfo& key, Config& config, std::string_view text) {
   std::visit(
@@ -76,10 +120,10 @@ void set_from_text(const KeyInfo& key, Config& config, std::string_view text) {
           *field = parse_bool(key, text);
         } else if constexpr (std::is_same_v<F, Duration>) {
           *field = parse_duration_value(key, text);
+        } else if constexpr (std::is_same_v<F, StringMap>) {
+          *field = parse_string_map(text);
         } else {
-          // libpq, file paths and the SQL check take C strings: a NUL byte (YAML "\0") would
-          // silently cut the value, e.g. connect with a different password than configured.
-          if (text.find('\0') != std::string_view::npos) throw std::invalid_argument("must not contain a NUL byte");
+          refuse_nul(text);
           *field = std::string(text);
         }
       },

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "log/log.hpp"
+#include "net/listen_address.hpp"
 
 namespace bbmd::http {
 namespace {
@@ -61,7 +62,7 @@ void log_failure(const char* msg, const std::exception_ptr& e) {
 
 tcp::endpoint resolve(const std::string& addr) {
   try {
-    const auto a = parse_listen_address(addr);
+    const auto a = net::parse_listen_address(addr);
     return {asio::ip::make_address(a.ip), a.port};
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(e.what());

@@ -47,14 +47,6 @@ struct ServerOptions {
   std::chrono::milliseconds ready_timeout{5000};  // a hung readiness probe answers 503, not never
 };
 
-// "host:port" as the listener reads it: host is an IPv4 literal, "[v6]" or "localhost"
-// (127.0.0.1); an empty host (":5001") means every interface. Throws std::invalid_argument.
-struct ListenAddress {
-  std::string ip;  // an address literal, e.g. "127.0.0.1", "::1", "0.0.0.0"
-  unsigned short port = 0;
-};
-[[nodiscard]] ListenAddress parse_listen_address(std::string_view addr);
-
 // Answers one request the way the listener does (method as sent, target with any query).
 // HEAD is answered like GET; the caller sends no body.
 [[nodiscard]] boost::asio::awaitable<Response> route(const ServerOptions& options, const MetricsRenderer& metrics,

@@ -1,6 +1,8 @@
 // Renders one log line: compact JSON (the default, what dashboards parse) or logfmt-like text.
+#include <atomic>
 #include <chrono>
 #include <ctime>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -48,16 +50,24 @@ std::string dump(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// The caller's fields, without the four keys every line owns. A non-object is kept under "fields".
+// log.fields: set once at startup, read by every line on any thread.
+std::atomic<std::shared_ptr<const Fields>> g_fields{std::make_shared<const Fields>(Fields::object())};
+
+// The caller's fields, then the configured ones the caller did not set, without the four keys
+// every line owns. A non-object is kept under "fields".
 template <typename Emit>
 void each_field(const Fields& fields, Emit emit) {
-  if (fields.is_null()) return;
-  if (!fields.is_object()) {
+  if (!fields.is_null() && !fields.is_object()) {
     emit("fields", fields);
-    return;
+  } else if (fields.is_object()) {
+    for (const auto& [key, value] : fields.items()) {
+      if (!reserved(key)) emit(key, value);
+    }
   }
-  for (const auto& [key, value] : fields.items()) {
-    if (!reserved(key)) emit(key, value);
+  const auto configured = g_fields.load();
+  for (const auto& [key, value] : configured->items()) {
+    const bool set_by_caller = fields.is_object() ? fields.contains(key) : (!fields.is_null() && key == "fields");
+    if (!reserved(key) && !set_by_caller) emit(key, value);
   }
 }
 
@@ -96,6 +106,10 @@ std::string text_line(std::string_view time, Level level, std::string_view compo
 }
 
 }  // namespace
+
+void set_fields(const Fields& fields) {
+  g_fields.store(std::make_shared<const Fields>(fields.is_object() ? fields : Fields::object()));
+}
 
 std::string format_line(std::string_view formatter, Level level, std::string_view component, std::string_view msg,
                         const Fields& fields) {

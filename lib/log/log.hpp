@@ -33,6 +33,10 @@ enum class Level { trace, debug, info, warn, error };
 // Configures the process-wide sink (stderr). Throws std::invalid_argument on unknown names.
 void setup(std::string_view level, std::string_view formatter);
 void set_level(std::string_view level);
+// Names and values added to every line (the config's log.fields, as the registry adds its own):
+// a caller's field of the same name wins, and the keys every line owns (time, level, msg,
+// component) are never replaced. An empty object removes them.
+void set_fields(const Fields& fields);
 
 class Logger {
  public:

@@ -15,6 +15,7 @@
 
 #include "http/server.hpp"
 #include "metrics/metrics.hpp"
+#include "net/listen_address.hpp"
 #include "support/http_client.hpp"
 #include "support/poll.hpp"
 
@@ -80,7 +81,7 @@ using Client = bbmd::test::HttpConnection;
 }  // namespace
 
 TEST_CASE("http: listen address parsing", "[http]") {
-  using bbmd::http::parse_listen_address;
+  using bbmd::net::parse_listen_address;
   CHECK(parse_listen_address("127.0.0.1:5001").ip == "127.0.0.1");
   CHECK(parse_listen_address("127.0.0.1:5001").port == 5001);
   CHECK(parse_listen_address("localhost:0").ip == "127.0.0.1");

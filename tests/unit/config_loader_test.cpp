@@ -11,20 +11,13 @@
 #include "config/keys.hpp"
 #include "config/loader.hpp"
 #include "db/conninfo.hpp"
+#include "support/fake_env.hpp"
 
 namespace cfg = bbmd::config;
 using namespace std::chrono_literals;
+using bbmd::test::fake_env;
 
 namespace {
-
-// A fake environment: tests must not depend on (or leak into) the real one.
-cfg::EnvLookup fake_env(std::map<std::string, std::string> vars = {}) {
-  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
-    const auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
 
 cfg::Config load(const std::string& yaml, std::map<std::string, std::string> env = {}) {
   return cfg::load_string(yaml, "/etc/bbmd", fake_env(std::move(env)));

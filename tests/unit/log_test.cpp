@@ -166,3 +166,18 @@ TEST_CASE("unknown level and formatter names are rejected", "[log]") {
   REQUIRE(lines.size() == 1);
   CHECK(json::parse(lines[0]).at("msg") == "shown");
 }
+
+TEST_CASE("configured fields (log.fields) join every line; the caller's and the standard keys win", "[log]") {
+  struct ClearFields {
+    ~ClearFields() { lg::set_fields(json::object()); }
+  } clear;
+  lg::set_fields({{"service", "registry"}, {"environment", "production"}, {"msg", "not mine"}, {"bbm_id", 0}});
+  const json j = json::parse(lg::format_line("json", lg::Level::info, lg::kWorkerComponent, "job done",
+                                             {{lg::kBbmId, 7}, {lg::kRows, 10}}));
+  CHECK(j == json{{"time", j.at("time")}, {"level", "info"}, {"msg", "job done"}, {"component", lg::kWorkerComponent},
+                  {"bbm_id", 7}, {"rows_affected", 10}, {"service", "registry"}, {"environment", "production"}});
+  CHECK_THAT(lg::format_line("text", lg::Level::info, "c", "m", json::object()),
+             Catch::EndsWith(" msg=\"m\" bbm_id=0 environment=production service=registry"));
+  lg::set_fields(json::object());
+  CHECK(json::parse(lg::format_line("json", lg::Level::info, "c", "m", json::object())).size() == 4);
+}

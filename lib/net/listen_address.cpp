@@ -1,12 +1,12 @@
-// Parsing of the listener's "host:port" setting (http.debug.addr).
+// Parsing of a listener's "host:port" setting (http.debug.addr); see listen_address.hpp.
 #include <boost/asio/ip/address.hpp>
 #include <charconv>
 #include <stdexcept>
 #include <string>
 
-#include "http/server.hpp"
+#include "net/listen_address.hpp"
 
-namespace bbmd::http {
+namespace bbmd::net {
 namespace {
 
 [[noreturn]] void bad(std::string_view addr, std::string_view why) {
@@ -53,4 +53,4 @@ ListenAddress parse_listen_address(std::string_view addr) {
   return {ip.to_string(), parse_port(addr, port)};
 }
 
-}  // namespace bbmd::http
+}  // namespace bbmd::net
