@@ -63,6 +63,7 @@ boost::asio::awaitable<std::int64_t> start_and_work(db::Connection& conn, const 
   start.push_back(db::Statement{"BEGIN", {}});
   start.push_back(db::Statement{kStart, db::Params{job.id, job.lease_token, options.statement_timeout,
                                                    options.lock_timeout}});
+  start.push_back(conn.transaction_settings());
   if (sub_batch <= 0) start.push_back(work_statement(target, job.min_value, job.max_value));
   // Named for the work (its time is nearly all of it), so the work function's query series stays.
   const std::string name = "bbm_work_" + m.job_signature_name;

@@ -51,6 +51,20 @@ void log_notice(void*, const PGresult* res) {
              {{"severity", sev}, {"notice", trimmed(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))}});
 }
 
+// "SELECT set_config($1, $2, true), ...": each (name, value) for the current transaction only.
+Statement local_settings(const std::vector<std::pair<std::string, std::string>>& settings) {
+  Statement s{"SELECT", {}};
+  for (const auto& [name, value] : settings) {
+    const auto n = s.params.size();
+    s.sql += std::string(n == 0 ? " " : ", ") + "set_config($" + std::to_string(n + 1) + ", $" +
+             std::to_string(n + 2) + ", true)";
+    s.params.emplace_back(name);
+    s.params.emplace_back(value);
+  }
+  if (s.params.empty()) s.sql += " NULL";
+  return s;
+}
+
 // libpq's parameter array: the values' own strings, nullptr for SQL NULL. Valid while `params` is.
 std::vector<const char*> param_values(const Params& params) {
   std::vector<const char*> values;
@@ -64,6 +78,7 @@ std::vector<const char*> param_values(const Params& params) {
 struct Connection::Impl {
   asio::any_io_executor ex;
   ConnParams params;  // kept to open a sibling session for cancel()
+  Statement settings;  // params.transaction_settings as one statement
   PGconnPtr conn;
   // Watches libpq's socket; never owns it (released before libpq closes the fd).
   std::optional<asio::posix::stream_descriptor> sock;
@@ -344,6 +359,7 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::connect(asio::any_io_ex
   auto impl = std::make_unique<Impl>();
   impl->ex = ex;
   impl->params = params;
+  impl->settings = local_settings(params.transaction_settings);
   impl->observer = std::move(observer);
   impl->conn.reset(PQconnectStartParams(keys.data(), values.data(), 0));
   if (!impl->conn) throw Error(ErrorKind::connection_lost, "", "libpq could not allocate a connection");
@@ -404,6 +420,8 @@ asio::awaitable<void> Connection::cancel() {
     logger.warn("cancelling a running statement failed", {{"backend_pid", pid}, {"error", e.what()}});
   }
 }
+
+const Statement& Connection::transaction_settings() const noexcept { return impl_->settings; }
 
 std::string Connection::quote_identifier(std::string_view name) const {
   if (!impl_->conn) throw Error(ErrorKind::connection_lost, "", "connection is closed");

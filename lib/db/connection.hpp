@@ -20,16 +20,19 @@ namespace bbmd::db {
 
 namespace asio = boost::asio;
 
-// libpq keyword/value pairs (see conninfo.hpp); the password travels only here.
-struct ConnParams {
-  std::vector<std::pair<std::string, std::string>> keywords;
-  std::chrono::milliseconds connect_timeout{5000};
-};
-
 // One statement of a pipeline: its metrics name is the pipeline's.
 struct Statement {
   std::string sql;
   Params params;
+};
+
+// libpq keyword/value pairs (see conninfo.hpp); the password travels only here.
+struct ConnParams {
+  std::vector<std::pair<std::string, std::string>> keywords;
+  std::chrono::milliseconds connect_timeout{5000};
+  // Server settings (name, value) each explicit transaction takes for itself: no startup
+  // parameter or session SET, which a pooler in transaction mode refuses or loses.
+  std::vector<std::pair<std::string, std::string>> transaction_settings;
 };
 
 // A pipeline statement failed: `index` says which (statements after it were skipped).
@@ -85,6 +88,10 @@ class Connection {
 
   // Asks the server to cancel the running statement, from a short sibling session (best effort).
   asio::awaitable<void> cancel();
+
+  // Sets ConnParams::transaction_settings for the current transaction only (set_config(..., true)):
+  // pipelined right after BEGIN, it costs no round trip.
+  [[nodiscard]] const Statement& transaction_settings() const noexcept;
 
   // PQescapeIdentifier: the only way bbmd turns a name into SQL text.
   [[nodiscard]] std::string quote_identifier(std::string_view name) const;
