@@ -117,15 +117,21 @@ boost::asio::awaitable<BatchOutcome> run_batch(db::Connection& conn, const Migra
   const auto start = Clock::now();
   std::exception_ptr failure;
   bool lease_lost = false;
+  bool redo = false;
   try {
     co_return co_await work_and_commit(conn, m, target, job, options, in_commit, start);
   } catch (const db::PipelineError& e) {
     lease_lost = is_lost_lease(e);
+    redo = e.kind() == db::ErrorKind::prepared_statement_missing;
     if (!lease_lost) failure = std::current_exception();
   } catch (...) {
     failure = std::current_exception();
   }
   co_await db::roll_back(conn);
+  // Nothing committed, and the connection runs unnamed statements from now on, so this happens
+  // once per connection: the batch is redone (its fence checks the lease again), no attempt
+  // counted (db/error.hpp).
+  if (redo) co_return co_await run_batch(conn, m, target, job, options, in_commit);
   if (lease_lost) {
     BatchOutcome lost;
     lost.kind = BatchOutcome::Kind::lease_lost;

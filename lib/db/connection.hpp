@@ -33,6 +33,9 @@ struct ConnParams {
   // Server settings (name, value) each explicit transaction takes for itself: no startup
   // parameter or session SET, which a pooler in transaction mode refuses or loses.
   std::vector<std::pair<std::string, std::string>> transaction_settings;
+  // Pipeline statements with parameters run as named prepared statements (statement_cache.hpp)
+  // until the server shows that this connection's session changes between transactions.
+  bool named_statements = false;
 };
 
 // A pipeline statement failed: `index` says which (statements after it were skipped).
@@ -78,6 +81,10 @@ class Connection {
   // an explicit BEGIN they run as ONE implicit transaction that the Sync commits; the first
   // failing statement rolls it back, skips the rest and throws PipelineError. Inside an explicit
   // transaction a failure leaves it aborted: the caller rolls back. One result per statement.
+  // A prepared statement the server session lacks (a transaction pooler gave this connection
+  // another one) turns the connection to unnamed statements for good, logged once; the
+  // pipeline is sent again if it started outside a transaction and committed nothing, else
+  // PipelineError of kind prepared_statement_missing tells the caller to roll back and redo.
   asio::awaitable<std::vector<Result>> pipeline(std::string_view name, const std::vector<Statement>& statements);
 
   // Runs a script of one or more statements without parameters (simple query protocol), as

@@ -61,6 +61,7 @@ ConnParams conn_params(const config::Database& db, std::string application_name)
   p.keywords.emplace_back("keepalives_count", std::to_string(db.keepalives.count));
   p.keywords.emplace_back("tcp_user_timeout", std::to_string(db.tcpusertimeout.count()));
   p.transaction_settings = server_settings(db);
+  p.named_statements = db.preparedstatements;
   return p;
 }
 

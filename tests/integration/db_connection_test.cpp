@@ -160,7 +160,9 @@ TEST_CASE("a pipeline statement is planned afresh for its grown table after kRep
     PreparedPlan before, after;
   };
   const auto seen = run_async([&](asio::any_io_executor ex) -> asio::awaitable<Seen> {
-    auto c = co_await connect(ex, db);
+    auto params = bbmd::db::conn_params(db.config(), "bbmd-test");
+    params.named_statements = true;  // database.preparedstatements
+    auto c = co_await Connection::connect(ex, params);
     const std::vector<bbmd::db::Statement> one{bbmd::db::Statement{lookup, bbmd::db::Params{std::int64_t{1}}}};
     std::uint32_t uses = 0;
     for (; uses < 10; ++uses) co_await c->pipeline("lookup", one);  // planned for the empty table
