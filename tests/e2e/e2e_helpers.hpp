@@ -26,6 +26,15 @@ inline HttpResponse http_get(int port, const std::string& path,
   return test::raw_http(port, "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", timeout);
 }
 
+inline bool contains(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+// A command's exit code and output, for a failing check's message.
+inline std::string show(const test::CommandResult& r) {
+  return "exit " + std::to_string(r.exit_code) + "\n--- stdout:\n" + r.out + "--- stderr:\n" + r.err;
+}
+
 // Every stderr line that parses as a JSON object.
 inline std::vector<nlohmann::json> json_lines(const std::string& log) {
   std::vector<nlohmann::json> out;
