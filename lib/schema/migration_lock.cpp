@@ -14,8 +14,11 @@ namespace {
 constexpr std::int64_t kAdvisoryLockKey = 0x62626d64;
 
 // The holder is idle in transaction for the whole command by design: a server-wide
-// idle_in_transaction_session_timeout must not end it (and the lock) halfway.
-constexpr const char* kKeepIdle = "SELECT set_config('idle_in_transaction_session_timeout', '0', true)";
+// idle_in_transaction_session_timeout must not end it (and the lock) halfway. A utility
+// statement, and the last one sent: the extended protocol keeps the last statement's portal
+// open, and a SELECT's portal keeps its snapshot, which would hold back the xmin horizon and
+// make every CREATE INDEX CONCURRENTLY of the command wait for this transaction forever.
+constexpr const char* kKeepIdle = "SET LOCAL idle_in_transaction_session_timeout = 0";
 
 }  // namespace
 
@@ -28,8 +31,8 @@ boost::asio::awaitable<MigrationLock> MigrationLock::acquire(std::unique_ptr<db:
   std::vector<db::Statement> statements;
   statements.push_back(db::Statement{"BEGIN", {}});
   statements.push_back(conn->transaction_settings());
-  statements.push_back(db::Statement{kKeepIdle, {}});
   statements.push_back(db::Statement{"SELECT pg_advisory_xact_lock($1)", db::Params{kAdvisoryLockKey}});
+  statements.push_back(db::Statement{kKeepIdle, {}});
   co_await conn->pipeline("schema_lock", statements);
   co_return MigrationLock(std::move(conn));
 }

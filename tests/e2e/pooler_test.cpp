@@ -124,7 +124,7 @@ TEST_CASE("through PgBouncer background-migrate status, pause, resume and run wo
   CHECK(db.count("SELECT count(*) FROM t WHERE changes = 1 AND b = a") == 300);
 }
 
-TEST_CASE("through PgBouncer database migrate up applies the schema; two at once never both apply a migration",
+TEST_CASE("through PgBouncer database migrate up applies the schema, and two at once never both apply a migration",
           "[e2e][pooler][schema]") {
   TestDatabase db;
   db.exec("CREATE TABLE applied_log (by_pid int NOT NULL)");

@@ -74,7 +74,7 @@ TEST_CASE("conninfo never prints the password", "[db][conninfo]") {
   for (const auto& kv : bbmd::db::conn_params(cfg).keywords) CHECK(kv.first != "password");
 }
 
-TEST_CASE("each transaction takes the configured liveness bounds for the server's end; the session keeps its own",
+TEST_CASE("each transaction takes the configured liveness bounds for the server's end, the session keeps its own",
           "[db][conninfo]") {
   TestDatabase db;
   auto cfg = db.config();

@@ -202,6 +202,10 @@ TEST_CASE("through PgBouncer the schema migration lock stays with its holder unt
   };
   run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     auto first = co_await bbmd::schema::MigrationLock::acquire(co_await connect_named(ex, through, false));
+    // Idle in transaction without a snapshot: no CREATE INDEX CONCURRENTLY of the command waits for it.
+    CHECK(pooled.db.count("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
+                          "AND backend_xmin IS NOT NULL") == 0);
+    CHECK(pooled.db.count("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'") == 1);
     // Transactions of other clients in between: with a session lock one of them could be handed
     // the holder's server session and with it the lock.
     auto other = co_await connect_named(ex, through, false);

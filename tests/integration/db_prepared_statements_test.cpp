@@ -35,7 +35,7 @@ asio::awaitable<std::int64_t> held_by_session(Connection& c) {
 
 }  // namespace
 
-TEST_CASE("preparedstatements false: no pipeline statement is prepared by name; true: each is, once",
+TEST_CASE("preparedstatements false prepares no pipeline statement by name, true prepares each once",
           "[db][prepared]") {
   TestDatabase db;
   db.exec("CREATE TABLE logged (n int)");
