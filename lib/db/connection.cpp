@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <boost/system/system_error.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -54,17 +55,17 @@ void log_notice(void*, const PGresult* res) {
              {{"severity", sev}, {"notice", trimmed(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))}});
 }
 
-// "SELECT set_config($1, $2, true), ...": each (name, value) for the current transaction only.
+// "SELECT set_config($1, $2, true), ..., pg_backend_pid()": each (name, value) for the current
+// transaction only, and the server process that runs the transaction (its last column).
 Statement local_settings(const std::vector<std::pair<std::string, std::string>>& settings) {
-  Statement s{"SELECT", {}};
+  Statement s{"SELECT ", {}};
   for (const auto& [name, value] : settings) {
     const auto n = s.params.size();
-    s.sql += std::string(n == 0 ? " " : ", ") + "set_config($" + std::to_string(n + 1) + ", $" +
-             std::to_string(n + 2) + ", true)";
+    s.sql += "set_config($" + std::to_string(n + 1) + ", $" + std::to_string(n + 2) + ", true), ";
     s.params.emplace_back(name);
     s.params.emplace_back(value);
   }
-  if (s.params.empty()) s.sql += " NULL";
+  s.sql += "pg_backend_pid()";
   return s;
 }
 
@@ -98,6 +99,10 @@ struct Connection::Impl {
   asio::any_io_executor ex;
   ConnParams params;  // kept to open a sibling session for cancel()
   Statement settings;  // params.transaction_settings as one statement
+  // The server process running the open transaction, as its settings statement reported it;
+  // 0 outside a transaction. Behind a pooler PQbackendPID is the pooler's key, not a process,
+  // and only an open transaction keeps one server process.
+  int transaction_pid = 0;
   PGconnPtr conn;
   // Watches libpq's socket; never owns it (released before libpq closes the fd).
   std::optional<asio::posix::stream_descriptor> sock;
@@ -168,6 +173,7 @@ struct Connection::Impl {
   asio::awaitable<Sent> resend(const std::vector<Statement>& statements);
   std::optional<std::size_t> missing_statement(const Sent& sent) const;
   void stop_naming(const std::string& missing);
+  void note_transaction_pid(const Statement& s, const PGresult* res);
   std::optional<std::string> prepare(const Statement& s, bool& sent_parse);
   std::vector<std::string> queue_deallocations();
   asio::awaitable<void> read_deallocations(std::vector<std::string> names);
@@ -237,6 +243,7 @@ struct Connection::Impl::InFlight {
   InFlight(Impl& impl, std::string_view n) : d(impl), name(n) {
     if (d.busy) throw std::logic_error("db::Connection: another query is already running on this connection");
     if (d.broken || !d.conn) throw Error(ErrorKind::connection_lost, "", "connection is broken or closed");
+    if (PQtransactionStatus(d.conn.get()) == PQTRANS_IDLE) d.transaction_pid = 0;
     d.busy = true;
   }
   ~InFlight() {
@@ -352,6 +359,9 @@ asio::awaitable<Connection::Impl::Sent> Connection::Impl::pipeline(const std::ve
     const int sent = name ? PQsendQueryPrepared(c, name->c_str(), n, values.data(), nullptr, nullptr, 0)
                           : PQsendQueryParams(c, s.sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
     if (!sent) fail_lost("queueing a pipeline statement failed");  // nothing is sent yet; drop the connection
+    // The server holds results back until the Sync; a Flush after the transaction settings
+    // hands over their server process id while the statements after them still run.
+    if (s.sql == settings.sql && !PQsendFlushRequest(c)) fail_lost("queueing a pipeline flush failed");
   }
   if (!PQpipelineSync(c)) fail_lost("queueing a pipeline sync failed");
   co_await flush();
@@ -369,12 +379,19 @@ asio::awaitable<Connection::Impl::Sent> Connection::Impl::pipeline(const std::ve
       }
     }
     results.push_back(co_await read_results());
+    note_transaction_pid(statements[i], results.back().get());
   }
   auto sync = co_await read_one();
   if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || !PQexitPipelineMode(c)) {
     fail_lost("pipeline did not end with its sync");
   }
   co_return sent;
+}
+
+// Read as soon as its result arrives, so that cancel() can reach the statements queued after it.
+void Connection::Impl::note_transaction_pid(const Statement& s, const PGresult* res) {
+  if (s.sql != settings.sql || !res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) return;
+  transaction_pid = std::atoi(PQgetvalue(res, 0, PQnfields(res) - 1));
 }
 
 // The index of the failed statement if it failed because the server session lacks the name it
@@ -505,7 +522,7 @@ asio::awaitable<Result> Connection::execute_script(std::string_view name, std::s
 
 asio::awaitable<void> Connection::cancel() {
   if (!impl_->conn) co_return;
-  const int pid = PQbackendPID(impl_->conn.get());
+  const int pid = impl_->transaction_pid != 0 ? impl_->transaction_pid : PQbackendPID(impl_->conn.get());
   // PQcancel would block the loop on its own connect (and a helper thread would make bbmd
   // multi-threaded for this one rare call); a short non-blocking sibling session asks the
   // server instead. Best effort: if it fails, the statement runs to its statement_timeout.

@@ -94,10 +94,12 @@ class Connection {
   asio::awaitable<Result> execute_script(std::string_view name, std::string_view sql);
 
   // Asks the server to cancel the running statement, from a short sibling session (best effort).
+  // Inside a transaction that ran transaction_settings() it reaches the server process that
+  // statement reported, also behind a pooler; otherwise the one libpq knows (PQbackendPID).
   asio::awaitable<void> cancel();
 
-  // Sets ConnParams::transaction_settings for the current transaction only (set_config(..., true)):
-  // pipelined right after BEGIN, it costs no round trip.
+  // Sets ConnParams::transaction_settings for the current transaction only (set_config(..., true))
+  // and reports the server process running it: pipelined right after BEGIN, no extra round trip.
   [[nodiscard]] const Statement& transaction_settings() const noexcept;
 
   // PQescapeIdentifier: the only way bbmd turns a name into SQL text.

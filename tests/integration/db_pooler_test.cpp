@@ -6,8 +6,10 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <catch2/catch.hpp>
 #include <memory>
+#include <optional>
 
 #include "db/connection.hpp"
 #include "db/conninfo.hpp"
@@ -242,4 +244,39 @@ TEST_CASE("through PgBouncer the schema migration lock stays with its holder unt
         10s));
     CHECK(lost);
   });
+}
+
+TEST_CASE("through PgBouncer cancel() reaches the server process running the connection's transaction",
+          "[db][pooler][cancel]") {
+  Pooled pooled;
+  const auto& through = pooled.through;
+  const auto sleeping = [&] {
+    return pooled.db.count("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                           "AND query = 'SELECT pg_sleep(20)'") == 1;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  const auto kind = run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::optional<ErrorKind>> {
+    using namespace boost::asio::experimental::awaitable_operators;
+    auto sleeper = co_await connect_named(ex, through, false);
+    std::optional<ErrorKind> out;
+    // As a batch starts: the settings and the long statement in one round trip.
+    const std::vector<Statement> statements{Statement{"BEGIN", {}}, sleeper->transaction_settings(),
+                                            Statement{"SELECT pg_sleep(20)", {}}};
+    auto sleep = [&]() -> asio::awaitable<void> {
+      try {
+        co_await sleeper->pipeline("sleep", statements);
+      } catch (const bbmd::db::Error& e) {
+        out = e.kind();
+      }
+      co_await bbmd::db::roll_back(*sleeper);
+    };
+    auto cancel_when_running = [&]() -> asio::awaitable<void> {
+      CHECK(co_await async_poll_until(sleeping, 10s));  // cancel only once it runs, or it hits nothing
+      co_await sleeper->cancel();
+    };
+    co_await (sleep() && cancel_when_running());
+    co_return out;
+  });
+  CHECK(kind == ErrorKind::query_canceled);
+  CHECK(std::chrono::steady_clock::now() - start < 10s);
 }
