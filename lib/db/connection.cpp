@@ -522,7 +522,7 @@ asio::awaitable<Result> Connection::execute_script(std::string_view name, std::s
 
 asio::awaitable<void> Connection::cancel() {
   if (!impl_->conn) co_return;
-  const int pid = impl_->transaction_pid != 0 ? impl_->transaction_pid : PQbackendPID(impl_->conn.get());
+  const int pid = backend_pid();
   // PQcancel would block the loop on its own connect (and a helper thread would make bbmd
   // multi-threaded for this one rare call); a short non-blocking sibling session asks the
   // server instead. Best effort: if it fails, the statement runs to its statement_timeout.
@@ -560,7 +560,10 @@ bool Connection::still_connected() noexcept {
   return !d.broken;
 }
 
-int Connection::backend_pid() const noexcept { return impl_->conn ? PQbackendPID(impl_->conn.get()) : 0; }
+int Connection::backend_pid() const noexcept {
+  if (!impl_->conn) return 0;
+  return impl_->transaction_pid != 0 ? impl_->transaction_pid : PQbackendPID(impl_->conn.get());
+}
 
 void Connection::close() noexcept {
   if (!impl_) return;

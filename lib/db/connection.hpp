@@ -93,9 +93,8 @@ class Connection {
   // failing statement throws db::Error and the rest are skipped.
   asio::awaitable<Result> execute_script(std::string_view name, std::string_view sql);
 
-  // Asks the server to cancel the running statement, from a short sibling session (best effort).
-  // Inside a transaction that ran transaction_settings() it reaches the server process that
-  // statement reported, also behind a pooler; otherwise the one libpq knows (PQbackendPID).
+  // Asks the server to cancel the running statement, from a short sibling session (best effort),
+  // in the server process backend_pid() names.
   asio::awaitable<void> cancel();
 
   // Sets ConnParams::transaction_settings for the current transaction only (set_config(..., true))
@@ -110,6 +109,10 @@ class Connection {
   // (a FATAL before a restart, the socket's EOF) and marks the connection broken if it is gone.
   // Lets the pool replace a dead idle connection before a job's first query fails on it.
   [[nodiscard]] bool still_connected() noexcept;
+  // The server process running this connection's statements: inside a transaction whose
+  // transaction_settings() result has arrived, the one it reported (behind a pooler libpq only
+  // knows the pooler's key, and only an open transaction keeps one server process); otherwise
+  // the one libpq was told at connect (PQbackendPID).
   [[nodiscard]] int backend_pid() const noexcept;
   void close() noexcept;  // safe to call twice
 

@@ -250,10 +250,6 @@ TEST_CASE("through PgBouncer cancel() reaches the server process running the con
           "[db][pooler][cancel]") {
   Pooled pooled;
   const auto& through = pooled.through;
-  const auto sleeping = [&] {
-    return pooled.db.count("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
-                           "AND query = 'SELECT pg_sleep(20)'") == 1;
-  };
   const auto start = std::chrono::steady_clock::now();
   const auto kind = run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::optional<ErrorKind>> {
     using namespace boost::asio::experimental::awaitable_operators;
@@ -270,8 +266,14 @@ TEST_CASE("through PgBouncer cancel() reaches the server process running the con
       }
       co_await bbmd::db::roll_back(*sleeper);
     };
+    // Once the server runs it in the process the connection names: a cancel before would hit nothing.
+    const auto sleeping = [&] {
+      return pooled.db.count("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                             "AND query = 'SELECT pg_sleep(20)' AND pid = " +
+                             std::to_string(sleeper->backend_pid())) == 1;
+    };
     auto cancel_when_running = [&]() -> asio::awaitable<void> {
-      CHECK(co_await async_poll_until(sleeping, 10s));  // cancel only once it runs, or it hits nothing
+      CHECK(co_await async_poll_until(sleeping, 10s));
       co_await sleeper->cancel();
     };
     co_await (sleep() && cancel_when_running());
