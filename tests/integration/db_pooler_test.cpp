@@ -24,8 +24,6 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using bbmd::db::Connection;
 using bbmd::db::ErrorKind;
-using bbmd::db::Params;
-using bbmd::db::PipelineError;
 using bbmd::db::Statement;
 using bbmd::test::async_poll_until;
 using bbmd::test::connect_named;

@@ -14,7 +14,6 @@ namespace asio = boost::asio;
 using bbmd::db::Connection;
 using bbmd::db::ErrorKind;
 using bbmd::db::Params;
-using bbmd::db::PipelineError;
 using bbmd::db::Statement;
 using bbmd::test::log_and_count;
 using bbmd::test::log_in_transaction;
