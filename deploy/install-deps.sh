@@ -25,6 +25,7 @@ test_packages=(
   clang libclang-rt-14-dev                   # deploy/fuzz.sh: clang 14 and its libFuzzer/ASan/UBSan runtimes
   llvm-14                                    # deploy/fuzz.sh: llvm-symbolizer, for readable crash reports
   iproute2                                   # reliability db_faults: a blackholing proxy in its own netns
+  pgbouncer                                  # tests through a real PgBouncer in transaction pooling
 )
 
 # What the bbmd binary needs at run time (deploy/docker/Dockerfile's final stage); a test checks

@@ -2,14 +2,7 @@
 # The demo scenario, run inside pg_virtualenv (PGHOST, PGPORT, PGUSER, PGPASSWORD are set).
 set -euo pipefail
 bbmd="$1"
-work="$(mktemp -d)"
-serve_pid=""
-cleanup() {
-  if [ -n "$serve_pid" ] && kill -0 "$serve_pid" 2>/dev/null; then kill -TERM "$serve_pid"; wait "$serve_pid" || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+. "$(dirname "$0")/lib.sh"
 started=$(date +%s)
 
 cat > "$work/bbmd.yml" <<EOC
@@ -56,19 +49,8 @@ VALUES
 SQL
 
 step "bbmd serve (JSON logs in $work/serve.log)"
-"$bbmd" serve "$work/bbmd.yml" 2> "$work/serve.log" &
-serve_pid=$!
-while :; do
-  pending=$(psql -Atc "SELECT count(*) FROM batched_background_migrations WHERE status <> 2")
-  failed=$(psql -Atc "SELECT count(*) FROM batched_background_migrations WHERE status = 3")
-  [ "$failed" = 0 ] || { echo "a migration failed"; "$bbmd" background-migrate status "$work/bbmd.yml"; exit 1; }
-  [ "$pending" = 0 ] && break
-  kill -0 "$serve_pid" 2>/dev/null || { echo "bbmd serve exited"; tail -20 "$work/serve.log"; exit 1; }
-  psql -Atc "SELECT name || ': ' || (SELECT count(*) FROM background_migration_jobs j
-             WHERE j.batched_background_migration_id = m.id AND j.status = 2) || ' jobs done'
-             FROM batched_background_migrations m ORDER BY id" | sed 's/^/  /'
-  sleep 1
-done
+start_serve "$bbmd" "$work/bbmd.yml"
+wait_until_finished "$bbmd" "$work/bbmd.yml"
 
 step "bbmd background-migrate status"
 "$bbmd" background-migrate status "$work/bbmd.yml"
@@ -95,6 +77,6 @@ BEGIN
 END $$;
 SQL
 
-kill -TERM "$serve_pid"; wait "$serve_pid"; serve_pid=""
+stop_serve
 echo
-echo "demo finished in $(( $(date +%s) - started ))s; bbmd stopped cleanly; the throwaway cluster is dropped next"
+echo "demo finished in $(( $(date +%s) - started ))s; bbmd stopped cleanly"

@@ -1,5 +1,5 @@
 // `bbmd database migrate up|down|retry|mark-applied`: the commands that change the schema.
-// Each takes the migration advisory lock and prints what it will do before doing it.
+// Each takes the schema migration lock and prints what it will do before doing it.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -12,6 +12,7 @@
 #include "cli/runtime.hpp"
 #include "log/log.hpp"
 #include "metrics/metrics.hpp"
+#include "schema/migration_lock.hpp"
 #include "schema/migrator.hpp"
 #include "schema/plan.hpp"
 #include "schema/records.hpp"
@@ -37,11 +38,14 @@ std::string seconds_text(std::chrono::steady_clock::time_point start) {
   return buf;
 }
 
-// Hooks shared by up and retry: inline BBM runs, metrics and progress output.
-schema::UpHooks hooks_for(const config::Config& cfg, metrics::Metrics& metrics, const bbm::WorkRegistry& registry) {
+// Hooks shared by up and retry: the lock's check before each migration, inline BBM runs,
+// metrics and progress output.
+schema::UpHooks hooks_for(const config::Config& cfg, metrics::Metrics& metrics, const bbm::WorkRegistry& registry,
+                          schema::MigrationLock& lock) {
   schema::UpHooks hooks;
   hooks.config_path = cfg.source.string();
-  hooks.on_start = [](const schema::Known& k) {
+  hooks.on_start = [&lock](const schema::Known& k) {
+    lock.ensure_held("migration " + k.version());
     std::cout << "applying " << schema::kind_name(k.kind) << " " << k.version() << std::endl;
   };
   hooks.on_applied = [&metrics](const schema::Known& k, double) {
@@ -145,14 +149,15 @@ int exit_for(const schema::UpResult& r) {
   return r.outcome == schema::UpOutcome::blocked ? kExitBlocked : kExitFailure;
 }
 
-// Lock, make sure the record tables exist, run `body`, unlock.
-int with_lock(const config::Config& cfg, std::function<awaitable<int>(db::Connection&)> body) {
+// Lock (on a connection of its own), make sure the record tables exist, run `body`, unlock.
+int with_lock(const config::Config& cfg,
+              std::function<awaitable<int>(db::Connection&, schema::MigrationLock&)> body) {
   return run_to_completion([&]() -> awaitable<int> {
+    auto lock = co_await schema::MigrationLock::acquire(co_await connect(cfg, "bbmd-migrate-lock"));
     auto conn = co_await connect(cfg, "bbmd-migrate");
-    co_await schema::lock_migrations(*conn);
     co_await schema::ensure_records(*conn);
-    const int code = co_await body(*conn);
-    co_await schema::unlock_migrations(*conn);
+    const int code = co_await body(*conn, lock);
+    co_await lock.release();
     co_return code;
   });
 }
@@ -181,8 +186,8 @@ int database_migrate_up(const config::Config& cfg, const MigrateArgs& args) {
   }
   metrics::Metrics metrics;
   const auto registry = bbm::WorkRegistry::with_sql_folder(cfg.backgroundmigrations.sqlfunctions);
-  const auto hooks = hooks_for(cfg, metrics, registry);
-  return with_lock(cfg, [&](db::Connection& conn) -> awaitable<int> {
+  return with_lock(cfg, [&](db::Connection& conn, schema::MigrationLock& lock) -> awaitable<int> {
+    const auto hooks = hooks_for(cfg, metrics, registry, lock);
     const auto records = co_await schema::read_records(conn);
     const auto plan = schema::plan_up(catalog, records, options);
     std::cout << schema::render_up_plan(plan, records) << std::flush;
@@ -202,8 +207,8 @@ int database_migrate_retry(const config::Config& cfg, const std::string& version
   }
   metrics::Metrics metrics;
   const auto registry = bbm::WorkRegistry::with_sql_folder(cfg.backgroundmigrations.sqlfunctions);
-  const auto hooks = hooks_for(cfg, metrics, registry);
-  return with_lock(cfg, [&](db::Connection& conn) -> awaitable<int> {
+  return with_lock(cfg, [&](db::Connection& conn, schema::MigrationLock& lock) -> awaitable<int> {
+    const auto hooks = hooks_for(cfg, metrics, registry, lock);
     const auto result = co_await schema::run_retry(conn, catalog, *m, hooks);
     if (result.outcome == schema::UpOutcome::done) std::cout << "retried " << version << ": applied\n";
     co_return exit_for(result);
@@ -221,8 +226,9 @@ int database_migrate_mark_applied(const config::Config& cfg, const std::string& 
     std::cerr << "bbmd: mark-applied needs --reason \"...\": the record is the only trace of why it never ran\n";
     return kExitUsage;
   }
-  return with_lock(cfg, [&](db::Connection& conn) -> awaitable<int> {
+  return with_lock(cfg, [&](db::Connection& conn, schema::MigrationLock& lock) -> awaitable<int> {
     const auto records = co_await schema::read_records(conn);
+    lock.ensure_held("marking " + version);
     if (records.applied(version)) {
       std::cerr << "bbmd: " << version << " is already applied\n";
       co_return kExitFailure;
@@ -237,7 +243,7 @@ int database_migrate_mark_applied(const config::Config& cfg, const std::string& 
 
 int database_migrate_down(const config::Config& cfg, const MigrateArgs& args) {
   const auto catalog = catalog_of(cfg);
-  return with_lock(cfg, [&](db::Connection& conn) -> awaitable<int> {
+  return with_lock(cfg, [&](db::Connection& conn, schema::MigrationLock& lock) -> awaitable<int> {
     const auto records = co_await schema::read_records(conn);
     if (const auto unknown = schema::unknown_records(catalog, records); !unknown.empty()) {
       std::cerr << "bbmd: refusing to migrate down: the database holds migrations this build does not know "
@@ -265,6 +271,7 @@ int database_migrate_down(const config::Config& cfg, const MigrateArgs& args) {
     for (const auto* k : steps) {
       std::string error;
       try {
+        lock.ensure_held("reverting " + k->version());
         const double s = co_await schema::revert_one(conn, *k);
         log.info("migration reverted", {{"migration_version", k->version()}, {log::kDurationS, s}});
         std::cout << "reverted " << schema::kind_name(k->kind) << " " << k->version() << "\n";

@@ -39,6 +39,10 @@ struct Database {
   // Sent data unacknowledged this long ends the connection (a query sent into a blackhole);
   // 30 s outlasts a failover's brief stall yet bounds a hung batch well below statementtimeout.
   Duration tcpusertimeout{std::chrono::seconds(30)};
+  // Pipelines run as named prepared statements (parsed once per session, not once per job).
+  // Off by default, as in the registry: a transaction pooler (PgBouncer) hands each transaction
+  // to any server session, where the names do not exist.
+  bool preparedstatements = false;
 };
 
 struct Pool {

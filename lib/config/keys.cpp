@@ -85,6 +85,9 @@ std::vector<KeyInfo> build_table() {
       key<T::duration, &C::database, &Db::tcpusertimeout>(
           "database.tcpusertimeout",
           "how long sent data may stay unacknowledged before the connection ends (0: kernel default)"),
+      key<T::boolean, &C::database, &Db::preparedstatements>(
+          "database.preparedstatements",
+          "named prepared statements (false: unnamed only, as a transaction pooler needs; the registry's default)"),
       key<T::integer, &C::pool, &Pool::maxopen>("database.pool.maxopen",
                                                 "connections per process, workers included",
                                                 {.range = at_least(1)}),

@@ -10,8 +10,12 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <boost/system/system_error.hpp>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
+#include <random>
 #include <stdexcept>
 
 namespace bbmd::db {
@@ -51,6 +55,20 @@ void log_notice(void*, const PGresult* res) {
              {{"severity", sev}, {"notice", trimmed(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))}});
 }
 
+// "SELECT set_config($1, $2, true), ..., pg_backend_pid()": each (name, value) for the current
+// transaction only, and the server process that runs the transaction (its last column).
+Statement local_settings(const std::vector<std::pair<std::string, std::string>>& settings) {
+  Statement s{"SELECT ", {}};
+  for (const auto& [name, value] : settings) {
+    const auto n = s.params.size();
+    s.sql += "set_config($" + std::to_string(n + 1) + ", $" + std::to_string(n + 2) + ", true), ";
+    s.params.emplace_back(name);
+    s.params.emplace_back(value);
+  }
+  s.sql += "pg_backend_pid()";
+  return s;
+}
+
 // libpq's parameter array: the values' own strings, nullptr for SQL NULL. Valid while `params` is.
 std::vector<const char*> param_values(const Params& params) {
   std::vector<const char*> values;
@@ -59,19 +77,50 @@ std::vector<const char*> param_values(const Params& params) {
   return values;
 }
 
+// "bbmd_<16 hex digits>_": prepared statement names of one connection (statement_cache.hpp).
+std::string statement_prefix() {
+  std::random_device random;
+  const auto tag = (static_cast<unsigned long long>(random()) << 32) | random();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "bbmd_%016llx_", tag);
+  return buf;
+}
+
+// A statement that ended a transaction (COMMIT, ROLLBACK, PREPARE TRANSACTION, COMMIT PREPARED):
+// a pipeline that ran one before failing has committed, or may have, part of itself.
+bool ended_a_transaction(const PGresult* res) {
+  const std::string_view tag = res ? PQcmdStatus(const_cast<PGresult*>(res)) : "";
+  return tag.starts_with("COMMIT") || tag.starts_with("ROLLBACK") || tag.starts_with("PREPARE");
+}
+
 }  // namespace
 
 struct Connection::Impl {
   asio::any_io_executor ex;
   ConnParams params;  // kept to open a sibling session for cancel()
+  Statement settings;  // params.transaction_settings as one statement
+  // The server process running the open transaction, as its settings statement reported it;
+  // 0 outside a transaction. Behind a pooler PQbackendPID is the pooler's key, not a process,
+  // and only an open transaction keeps one server process.
+  int transaction_pid = 0;
   PGconnPtr conn;
   // Watches libpq's socket; never owns it (released before libpq closes the fd).
   std::optional<asio::posix::stream_descriptor> sock;
   QueryObserver observer;
   bool broken = false;
   bool busy = false;  // a query is in flight: one at a time per connection
-  // Pipeline statements with parameters run as named prepared statements (statement_cache.hpp).
+  // Pipeline statements with parameters run as named prepared statements (statement_cache.hpp)
+  // while `named` holds: ConnParams::named_statements, until the server lacks one of them.
+  bool named = false;
   StatementCache prepared;
+
+  // One pipeline round trip: a result per statement, and the name each statement ran under if
+  // that name was parsed in an earlier round trip ("" otherwise): only such a name can be
+  // missing from a server session a pooler swapped in.
+  struct Sent {
+    std::vector<PGresultPtr> results;
+    std::vector<std::string> reused;
+  };
 
   ~Impl() { unwatch(); }
 
@@ -120,7 +169,11 @@ struct Connection::Impl {
   asio::awaitable<void> flush();
   asio::awaitable<PGresultPtr> read_results();
   asio::awaitable<PGresultPtr> read_one();
-  asio::awaitable<std::vector<PGresultPtr>> pipeline(const std::vector<Statement>& statements);
+  asio::awaitable<Sent> pipeline(const std::vector<Statement>& statements);
+  asio::awaitable<Sent> resend(const std::vector<Statement>& statements);
+  std::optional<std::size_t> missing_statement(const Sent& sent) const;
+  void stop_naming(const std::string& missing);
+  void note_transaction_pid(const Statement& s, const PGresult* res);
   std::optional<std::string> prepare(const Statement& s, bool& sent_parse);
   std::vector<std::string> queue_deallocations();
   asio::awaitable<void> read_deallocations(std::vector<std::string> names);
@@ -190,6 +243,7 @@ struct Connection::Impl::InFlight {
   InFlight(Impl& impl, std::string_view n) : d(impl), name(n) {
     if (d.busy) throw std::logic_error("db::Connection: another query is already running on this connection");
     if (d.broken || !d.conn) throw Error(ErrorKind::connection_lost, "", "connection is broken or closed");
+    if (PQtransactionStatus(d.conn.get()) == PQTRANS_IDLE) d.transaction_pid = 0;
     d.busy = true;
   }
   ~InFlight() {
@@ -242,7 +296,7 @@ asio::awaitable<PGresultPtr> Connection::Impl::read_one() {
 // new (sent_parse); nullopt: run it unnamed (no parameters, or the cache is full).
 std::optional<std::string> Connection::Impl::prepare(const Statement& s, bool& sent_parse) {
   sent_parse = false;
-  if (s.params.empty()) return std::nullopt;
+  if (!named || s.params.empty()) return std::nullopt;
   auto use = prepared.use(s.sql);
   if (!use) return std::nullopt;
   if (use->parse) {
@@ -287,26 +341,32 @@ asio::awaitable<void> Connection::Impl::read_deallocations(std::vector<std::stri
 // Queues every statement and a Sync, flushes once, then reads each statement's results and the
 // Sync's, so the connection leaves pipeline mode idle even when a statement failed. A failed
 // Parse stands for its statement's result (the statement itself was skipped) and is forgotten.
-asio::awaitable<std::vector<PGresultPtr>> Connection::Impl::pipeline(const std::vector<Statement>& statements) {
+asio::awaitable<Connection::Impl::Sent> Connection::Impl::pipeline(const std::vector<Statement>& statements) {
   PGconn* c = conn.get();
   if (!PQenterPipelineMode(c)) throw Error(ErrorKind::other, "", trimmed(PQerrorMessage(c)));
   auto deallocating = queue_deallocations();
   std::vector<bool> parsing(statements.size(), false);
+  Sent sent;
+  sent.reused.resize(statements.size());
   for (std::size_t i = 0; i < statements.size(); ++i) {
     const auto& s = statements[i];
     const auto values = param_values(s.params);
     bool sent_parse = false;
     const auto name = prepare(s, sent_parse);
     parsing[i] = sent_parse;
+    if (name && !sent_parse) sent.reused[i] = *name;
     const int n = static_cast<int>(values.size());
     const int sent = name ? PQsendQueryPrepared(c, name->c_str(), n, values.data(), nullptr, nullptr, 0)
                           : PQsendQueryParams(c, s.sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
     if (!sent) fail_lost("queueing a pipeline statement failed");  // nothing is sent yet; drop the connection
+    // The server holds results back until the Sync; a Flush after the transaction settings
+    // hands over their server process id while the statements after them still run.
+    if (s.sql == settings.sql && !PQsendFlushRequest(c)) fail_lost("queueing a pipeline flush failed");
   }
   if (!PQpipelineSync(c)) fail_lost("queueing a pipeline sync failed");
   co_await flush();
   co_await read_deallocations(std::move(deallocating));
-  std::vector<PGresultPtr> results;
+  auto& results = sent.results;
   for (std::size_t i = 0; i < statements.size(); ++i) {
     if (parsing[i]) {
       auto parsed = co_await read_results();
@@ -319,12 +379,63 @@ asio::awaitable<std::vector<PGresultPtr>> Connection::Impl::pipeline(const std::
       }
     }
     results.push_back(co_await read_results());
+    note_transaction_pid(statements[i], results.back().get());
   }
   auto sync = co_await read_one();
   if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || !PQexitPipelineMode(c)) {
     fail_lost("pipeline did not end with its sync");
   }
-  co_return results;
+  co_return sent;
+}
+
+// Read as soon as its result arrives, so that cancel() can reach the statements queued after it.
+void Connection::Impl::note_transaction_pid(const Statement& s, const PGresult* res) {
+  if (s.sql != settings.sql || !res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) return;
+  transaction_pid = std::atoi(PQgetvalue(res, 0, PQnfields(res) - 1));
+}
+
+// The index of the failed statement if it failed because the server session lacks the name it
+// ran under: SQLSTATE 26000 naming that very statement, which this connection parsed in an
+// earlier round trip (a 26000 the statement's own SQL raised names something else).
+std::optional<std::size_t> Connection::Impl::missing_statement(const Sent& sent) const {
+  for (std::size_t i = 0; i < sent.results.size(); ++i) {
+    const PGresult* res = sent.results[i].get();
+    if (res && PQresultStatus(res) != PGRES_FATAL_ERROR) continue;
+    if (!res || sent.reused[i].empty()) return std::nullopt;
+    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const std::string_view message = PQresultErrorMessage(res);
+    const bool missing = state && std::string_view(state) == "26000" &&
+                         message.find('"' + sent.reused[i] + '"') != std::string_view::npos;
+    return missing ? std::optional<std::size_t>(i) : std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// The names live on server sessions this connection may never see again, and a pooler may hand
+// it any session per transaction: from now on every statement is parsed where it runs.
+void Connection::Impl::stop_naming(const std::string& missing) {
+  static const log::Logger logger(kLogComponent);
+  named = false;
+  prepared = StatementCache{};
+  logger.warn("prepared statement missing on the server session; running unnamed statements on this connection "
+              "from now on (behind a transaction pooler, set database.preparedstatements: false)",
+              {{"statement", missing}});
+}
+
+// After a missing name, with nothing of the pipeline committed: sends it again, unnamed. If
+// its own BEGIN left an aborted transaction, a ROLLBACK goes first in the same round trip.
+asio::awaitable<Connection::Impl::Sent> Connection::Impl::resend(const std::vector<Statement>& statements) {
+  if (PQtransactionStatus(conn.get()) != PQTRANS_INERROR) co_return co_await pipeline(statements);
+  std::vector<Statement> again;
+  again.reserve(statements.size() + 1);
+  again.push_back(Statement{"ROLLBACK", {}});
+  again.insert(again.end(), statements.begin(), statements.end());
+  auto sent = co_await pipeline(again);
+  auto rollback = std::move(sent.results.front());
+  if (!rollback || PQresultStatus(rollback.get()) != PGRES_COMMAND_OK) throw_failure(std::move(rollback));
+  sent.results.erase(sent.results.begin());
+  sent.reused.erase(sent.reused.begin());
+  co_return sent;
 }
 
 Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -344,6 +455,9 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::connect(asio::any_io_ex
   auto impl = std::make_unique<Impl>();
   impl->ex = ex;
   impl->params = params;
+  impl->settings = local_settings(params.transaction_settings);
+  impl->named = params.named_statements;
+  impl->prepared = StatementCache(statement_prefix());
   impl->observer = std::move(observer);
   impl->conn.reset(PQconnectStartParams(keys.data(), values.data(), 0));
   if (!impl->conn) throw Error(ErrorKind::connection_lost, "", "libpq could not allocate a connection");
@@ -367,7 +481,23 @@ asio::awaitable<Result> Connection::query(std::string_view name, std::string_vie
 asio::awaitable<std::vector<Result>> Connection::pipeline(std::string_view name,
                                                           const std::vector<Statement>& statements) {
   Impl::InFlight in_flight(*impl_, name);  // one round trip: the observer counts the pipeline once
-  auto raw = co_await impl_->pipeline(statements);
+  const bool outside_transaction = PQtransactionStatus(impl_->conn.get()) == PQTRANS_IDLE;
+  auto sent = co_await impl_->pipeline(statements);
+  if (const auto missing = impl_->missing_statement(sent)) {
+    impl_->stop_naming(sent.reused[*missing]);
+    const auto& results = sent.results;
+    const bool committed = std::any_of(results.begin(), results.begin() + static_cast<std::ptrdiff_t>(*missing),
+                                       [](const PGresultPtr& r) { return ended_a_transaction(r.get()); });
+    if (!outside_transaction || committed) {
+      const Error e(ErrorKind::prepared_statement_missing, "26000",
+                    trimmed(PQresultErrorMessage(results[*missing].get())) +
+                        " (the server session changed under this connection, which runs unnamed statements "
+                        "from now on; roll back and run the transaction again)");
+      throw PipelineError(e, *missing);
+    }
+    sent = co_await impl_->resend(statements);
+  }
+  auto& raw = sent.results;
   for (std::size_t i = 0; i < raw.size(); ++i) {
     if (raw[i] && PQresultStatus(raw[i].get()) != PGRES_FATAL_ERROR) continue;
     try {
@@ -392,7 +522,7 @@ asio::awaitable<Result> Connection::execute_script(std::string_view name, std::s
 
 asio::awaitable<void> Connection::cancel() {
   if (!impl_->conn) co_return;
-  const int pid = PQbackendPID(impl_->conn.get());
+  const int pid = backend_pid();
   // PQcancel would block the loop on its own connect (and a helper thread would make bbmd
   // multi-threaded for this one rare call); a short non-blocking sibling session asks the
   // server instead. Best effort: if it fails, the statement runs to its statement_timeout.
@@ -404,6 +534,8 @@ asio::awaitable<void> Connection::cancel() {
     logger.warn("cancelling a running statement failed", {{"backend_pid", pid}, {"error", e.what()}});
   }
 }
+
+const Statement& Connection::transaction_settings() const noexcept { return impl_->settings; }
 
 std::string Connection::quote_identifier(std::string_view name) const {
   if (!impl_->conn) throw Error(ErrorKind::connection_lost, "", "connection is closed");
@@ -428,7 +560,10 @@ bool Connection::still_connected() noexcept {
   return !d.broken;
 }
 
-int Connection::backend_pid() const noexcept { return impl_->conn ? PQbackendPID(impl_->conn.get()) : 0; }
+int Connection::backend_pid() const noexcept {
+  if (!impl_->conn) return 0;
+  return impl_->transaction_pid != 0 ? impl_->transaction_pid : PQbackendPID(impl_->conn.get());
+}
 
 void Connection::close() noexcept {
   if (!impl_) return;

@@ -20,16 +20,22 @@ namespace bbmd::db {
 
 namespace asio = boost::asio;
 
-// libpq keyword/value pairs (see conninfo.hpp); the password travels only here.
-struct ConnParams {
-  std::vector<std::pair<std::string, std::string>> keywords;
-  std::chrono::milliseconds connect_timeout{5000};
-};
-
 // One statement of a pipeline: its metrics name is the pipeline's.
 struct Statement {
   std::string sql;
   Params params;
+};
+
+// libpq keyword/value pairs (see conninfo.hpp); the password travels only here.
+struct ConnParams {
+  std::vector<std::pair<std::string, std::string>> keywords;
+  std::chrono::milliseconds connect_timeout{5000};
+  // Server settings (name, value) each explicit transaction takes for itself: no startup
+  // parameter or session SET, which a pooler in transaction mode refuses or loses.
+  std::vector<std::pair<std::string, std::string>> transaction_settings;
+  // Pipeline statements with parameters run as named prepared statements (statement_cache.hpp)
+  // until the server shows that this connection's session changes between transactions.
+  bool named_statements = false;
 };
 
 // A pipeline statement failed: `index` says which (statements after it were skipped).
@@ -75,6 +81,10 @@ class Connection {
   // an explicit BEGIN they run as ONE implicit transaction that the Sync commits; the first
   // failing statement rolls it back, skips the rest and throws PipelineError. Inside an explicit
   // transaction a failure leaves it aborted: the caller rolls back. One result per statement.
+  // A prepared statement the server session lacks (a transaction pooler gave this connection
+  // another one) turns the connection to unnamed statements for good, logged once; the
+  // pipeline is sent again if it started outside a transaction and committed nothing, else
+  // PipelineError of kind prepared_statement_missing tells the caller to roll back and redo.
   asio::awaitable<std::vector<Result>> pipeline(std::string_view name, const std::vector<Statement>& statements);
 
   // Runs a script of one or more statements without parameters (simple query protocol), as
@@ -83,8 +93,13 @@ class Connection {
   // failing statement throws db::Error and the rest are skipped.
   asio::awaitable<Result> execute_script(std::string_view name, std::string_view sql);
 
-  // Asks the server to cancel the running statement, from a short sibling session (best effort).
+  // Asks the server to cancel the running statement, from a short sibling session (best effort),
+  // in the server process backend_pid() names.
   asio::awaitable<void> cancel();
+
+  // Sets ConnParams::transaction_settings for the current transaction only (set_config(..., true))
+  // and reports the server process running it: pipelined right after BEGIN, no extra round trip.
+  [[nodiscard]] const Statement& transaction_settings() const noexcept;
 
   // PQescapeIdentifier: the only way bbmd turns a name into SQL text.
   [[nodiscard]] std::string quote_identifier(std::string_view name) const;
@@ -94,6 +109,10 @@ class Connection {
   // (a FATAL before a restart, the socket's EOF) and marks the connection broken if it is gone.
   // Lets the pool replace a dead idle connection before a job's first query fails on it.
   [[nodiscard]] bool still_connected() noexcept;
+  // The server process running this connection's statements: inside a transaction whose
+  // transaction_settings() result has arrived, the one it reported (behind a pooler libpq only
+  // knows the pooler's key, and only an open transaction keeps one server process); otherwise
+  // the one libpq was told at connect (PQbackendPID).
   [[nodiscard]] int backend_pid() const noexcept;
   void close() noexcept;  // safe to call twice
 

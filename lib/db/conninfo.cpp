@@ -9,7 +9,7 @@ namespace {
 
 // The server checks every second whether the client is still there while it runs a long
 // statement, so a batch from a crashed bbmd does not keep running (and holding locks).
-constexpr const char* kClientCheck = "-c client_connection_check_interval=1000";
+constexpr const char* kClientCheckMs = "1000";
 
 void add_if_set(ConnParams& p, const char* key, const std::string& value) {
   if (!value.empty()) p.keywords.emplace_back(key, value);
@@ -22,12 +22,15 @@ std::string whole_seconds(config::Duration d) {
 
 // The server gets the same liveness bounds for its end: after a network blackhole its session
 // would otherwise sit idle in transaction for the kernel's two hours, holding the job's row
-// lock, so no other worker could take the job over (leases skip locked rows).
-std::string server_options(const config::Database& db) {
-  return std::string(kClientCheck) + " -c tcp_keepalives_idle=" + whole_seconds(db.keepalives.idle) +
-         " -c tcp_keepalives_interval=" + whole_seconds(db.keepalives.interval) +
-         " -c tcp_keepalives_count=" + std::to_string(db.keepalives.count) +
-         " -c tcp_user_timeout=" + std::to_string(db.tcpusertimeout.count());
+// lock, so no other worker could take the job over (leases skip locked rows). They are set per
+// transaction, not as the startup parameter `options`: PgBouncer refuses that parameter, and in
+// transaction pooling a session setting would land on whichever server session ran the SET.
+std::vector<std::pair<std::string, std::string>> server_settings(const config::Database& db) {
+  return {{"client_connection_check_interval", kClientCheckMs},
+          {"tcp_keepalives_idle", whole_seconds(db.keepalives.idle)},
+          {"tcp_keepalives_interval", whole_seconds(db.keepalives.interval)},
+          {"tcp_keepalives_count", std::to_string(db.keepalives.count)},
+          {"tcp_user_timeout", std::to_string(db.tcpusertimeout.count())}};
 }
 
 }  // namespace
@@ -57,7 +60,8 @@ ConnParams conn_params(const config::Database& db, std::string application_name)
   p.keywords.emplace_back("keepalives_interval", whole_seconds(db.keepalives.interval));
   p.keywords.emplace_back("keepalives_count", std::to_string(db.keepalives.count));
   p.keywords.emplace_back("tcp_user_timeout", std::to_string(db.tcpusertimeout.count()));
-  p.keywords.emplace_back("options", server_options(db));
+  p.transaction_settings = server_settings(db);
+  p.named_statements = db.preparedstatements;
   return p;
 }
 

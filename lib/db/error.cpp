@@ -29,6 +29,7 @@ const char* to_string(ErrorKind kind) noexcept {
     case ErrorKind::insufficient_privilege: return "insufficient_privilege";
     case ErrorKind::data_error: return "data_error";
     case ErrorKind::timeout: return "timeout";
+    case ErrorKind::prepared_statement_missing: return "prepared_statement_missing";
     case ErrorKind::other: return "other";
   }
   return "other";

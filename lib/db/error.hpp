@@ -14,6 +14,11 @@ enum class ErrorKind {
   insufficient_privilege, // 42501
   data_error,         // 22xxx, 23xxx: bad data for this batch
   timeout,            // client-side deadline passed (connect or query)
+  // A named prepared statement was missing inside a transaction an earlier round trip opened:
+  // the server session changed under the connection (a transaction pooler), which has rolled
+  // nothing forward and now runs unnamed statements. Roll back and redo the work; it is not the
+  // work's failure (no attempt counts). Only db::Connection raises it (26000 alone is `other`).
+  prepared_statement_missing,
   other,
 };
 

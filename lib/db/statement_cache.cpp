@@ -16,7 +16,7 @@ std::optional<StatementCache::Use> StatementCache::use(const std::string& sql) {
   }
   Entry& entry = it->second;
   const bool parse = entry.uses == 0;
-  if (parse) entry.name = "bbmd_" + std::to_string(next_++);
+  if (parse) entry.name = prefix_ + std::to_string(next_++);
   ++entry.uses;
   return Use{entry.name, parse};
 }

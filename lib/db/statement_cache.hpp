@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace bbmd::db {
@@ -23,6 +24,11 @@ class StatementCache {
  public:
   static constexpr std::size_t kCapacity = 64;
   static constexpr std::uint32_t kReplanAfterUses = 500;
+
+  // Names are `prefix` + a number. db::Connection gives each connection a prefix of its own, so
+  // that behind a transaction pooler no connection can run a statement another one prepared
+  // under the same name on a shared server session: a foreign session lacks the name instead.
+  explicit StatementCache(std::string prefix = "bbmd_") : prefix_(std::move(prefix)) {}
 
   struct Use {
     std::string name;
@@ -46,6 +52,7 @@ class StatementCache {
     std::string name;
     std::uint32_t uses = 0;
   };
+  std::string prefix_;
   std::unordered_map<std::string, Entry> entries_;
   std::vector<std::string> retired_;
   std::uint64_t next_ = 0;

@@ -6,6 +6,7 @@
 #include <exception>
 #include <optional>
 #include <type_traits>
+#include <vector>
 
 #include "db/connection.hpp"
 
@@ -21,10 +22,16 @@ inline boost::asio::awaitable<void> roll_back(Connection& conn) {
   }
 }
 
+// BEGIN with the connection's transaction settings, in one round trip.
+inline boost::asio::awaitable<void> begin(Connection& conn) {
+  const std::vector<Statement> statements{Statement{"BEGIN", {}}, conn.transaction_settings()};
+  co_await conn.pipeline("begin", statements);
+}
+
 template <typename Body>
 auto in_transaction(Connection& conn, Body body) -> decltype(body()) {
   using T = typename decltype(body())::value_type;
-  co_await conn.query("begin", "BEGIN");
+  co_await begin(conn);
   std::exception_ptr failure;
   if constexpr (std::is_void_v<T>) {
     try {

@@ -20,9 +20,6 @@ namespace {
 using boost::asio::awaitable;
 using Clock = std::chrono::steady_clock;
 
-// Any fixed number works; this one spells "bbmd" in ASCII so it is recognisable in pg_locks.
-constexpr std::int64_t kAdvisoryLockKey = 0x62626d64;
-
 // A no-transaction script is sent statement by statement: a multi-statement query string is
 // one implicit transaction, where CREATE INDEX CONCURRENTLY is refused.
 awaitable<void> run_sql(db::Connection& conn, const Known& m, const std::string& sql, const char* name) {
@@ -106,14 +103,6 @@ awaitable<double> revert_one(db::Connection& conn, const Known& m) {
   }
   if (!error.empty()) throw MigrationFailed(failure_message(m, error, false));
   co_return static_cast<double>(millis_since(start)) / 1000.0;
-}
-
-awaitable<void> lock_migrations(db::Connection& conn) {
-  co_await conn.query("schema_lock", "SELECT pg_advisory_lock($1)", kAdvisoryLockKey);
-}
-
-awaitable<void> unlock_migrations(db::Connection& conn) {
-  co_await conn.query("schema_unlock", "SELECT pg_advisory_unlock($1)", kAdvisoryLockKey);
 }
 
 }  // namespace bbmd::schema

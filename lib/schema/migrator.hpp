@@ -36,9 +36,4 @@ boost::asio::awaitable<ApplyResult> apply_one(db::Connection& conn, const Known&
 // Throws MigrationFailed.
 boost::asio::awaitable<double> revert_one(db::Connection& conn, const Known& migration);
 
-// Serialises concurrent migration commands (a fleet of pods starting at once). Session-level:
-// a crashed process releases it with its connection.
-boost::asio::awaitable<void> lock_migrations(db::Connection& conn);
-boost::asio::awaitable<void> unlock_migrations(db::Connection& conn);
-
 }  // namespace bbmd::schema

@@ -15,15 +15,12 @@ using bbmd::test::TempDir;
 using bbmd::test::TestDatabase;
 using Rows = std::vector<std::vector<std::string>>;
 
+using bbmd::e2e::contains;
+using bbmd::e2e::show;
+
 namespace {
 
 constexpr const char* kSecret = "hunter2-secret";
-
-bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
-
-std::string show(const CommandResult& r) {
-  return "exit " + std::to_string(r.exit_code) + "\n--- stdout:\n" + r.out + "--- stderr:\n" + r.err;
-}
 
 // A migration of `table` (shape of bbmd::e2e::make_table) by SQL work function `function`.
 std::int64_t queue(TestDatabase& db, const std::string& name, const std::string& table, const std::string& function,

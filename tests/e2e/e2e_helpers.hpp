@@ -21,6 +21,15 @@ namespace bbmd::e2e {
 using HttpResponse = test::HttpReply;
 using test::http_get;
 
+inline bool contains(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+// A command's exit code and output, for a failing check's message.
+inline std::string show(const test::CommandResult& r) {
+  return "exit " + std::to_string(r.exit_code) + "\n--- stdout:\n" + r.out + "--- stderr:\n" + r.err;
+}
+
 // Every stderr line that parses as a JSON object.
 inline std::vector<nlohmann::json> json_lines(const std::string& log) {
   std::vector<nlohmann::json> out;

@@ -9,7 +9,7 @@
 #include "schema/own_schema.hpp"
 
 using namespace std::chrono_literals;
-using bbmd::e2e::create_t_sql;
+using bbmd::test::t_table_sql;
 using bbmd::e2e::MigrateSetup;
 using bbmd::e2e::queue_bbm_sql;
 using bbmd::test::CommandResult;
@@ -43,7 +43,7 @@ const std::size_t kOwn = bbmd::schema::own_migrations().size();
 TEST_CASE("up ends with the registry's OK line, counting BBMs run inline", "[e2e][cli][registry][schema]") {
   constexpr const char* kBbm = "20260201000001_copy_a_to_b";
   MigrateSetup s;
-  s.pre("20260201000000_create_t", create_t_sql(50), "DROP TABLE t;");
+  s.pre("20260201000000_create_t", t_table_sql(50), "DROP TABLE t;");
   s.pre("20260201000001_queue_copy", queue_bbm_sql(kBbm), "DELETE FROM batched_background_migrations;");
   s.pre("20260201000002_needs_copy", std::string("-- bbmd:requires-bbm ") + kBbm + "\nSELECT 1;");
   s.post("20260201000003_post", "SELECT 1;");
@@ -60,7 +60,7 @@ TEST_CASE("up ends with the registry's OK line, counting BBMs run inline", "[e2e
 
 TEST_CASE("the registry's short flags of database migrate up, status and down", "[e2e][cli][registry][schema]") {
   MigrateSetup s;
-  s.pre("20260301000000_create_t", create_t_sql(5), "DROP TABLE t;");
+  s.pre("20260301000000_create_t", t_table_sql(5), "DROP TABLE t;");
   s.pre("20260301000001_add_c", "ALTER TABLE t ADD COLUMN c int;", "ALTER TABLE t DROP COLUMN c;");
   s.post("20260301000002_fill_c", "UPDATE t SET c = 1;", "UPDATE t SET c = NULL;");
   s.post("20260301000003_fill_b", "UPDATE t SET b = 2;", "UPDATE t SET b = NULL;");

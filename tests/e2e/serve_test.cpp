@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "e2e/e2e_helpers.hpp"
+#include "support/pgbouncer.hpp"
 
 using namespace std::chrono_literals;
 using bbmd::e2e::http_get;
@@ -237,7 +238,13 @@ TEST_CASE("SIGTERM during a long batch: exit 0 after the shutdown timeout, lease
   TestDatabase db;
   bbmd::test::apply_bbmd_schema(db);
   bbmd::e2e::make_table(db, 200);
-  ConfigFile cfg(db, {{"database.backgroundmigrations.shutdowntimeout", "1s"}});
+  // Through PgBouncer too: the cancel must reach the server process behind the pooler.
+  const bool through_pgbouncer = GENERATE(false, true);
+  INFO("through PgBouncer: " << through_pgbouncer);
+  std::optional<bbmd::test::PgBouncer> bouncer;
+  if (through_pgbouncer) bouncer.emplace(db.config());
+  ConfigFile cfg(bouncer ? bouncer->config(db.name()) : db.config(),
+                 {{"database.backgroundmigrations.shutdowntimeout", "1s"}});
   cfg.dir().write("functions/slow.sql", bbmd::e2e::sleepy_touch_sql("30"));
   const auto id = bbmd::e2e::queue_t_migration(db, "20260101000005_long_batch", "slow", 200, 100);
 

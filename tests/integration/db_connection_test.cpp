@@ -10,6 +10,7 @@
 #include "db/connection.hpp"
 #include "db/conninfo.hpp"
 #include "db/statement_cache.hpp"
+#include "db/transaction.hpp"
 #include "support/async.hpp"
 #include "support/poll.hpp"
 #include "support/test_db.hpp"
@@ -74,31 +75,49 @@ TEST_CASE("conninfo never prints the password", "[db][conninfo]") {
   CHECK(has("password", "s3cret-pw"));
   CHECK(has("application_name", "app"));
   CHECK(has("keepalives", "1"));
-  CHECK(has("options", "-c client_connection_check_interval=1000 -c tcp_keepalives_idle=10 "
-                       "-c tcp_keepalives_interval=5 -c tcp_keepalives_count=3 -c tcp_user_timeout=30000"));
+  // No startup parameter a pooler refuses: the server's end gets its bounds per transaction.
+  for (const auto& kv : params.keywords) CHECK(kv.first != "options");
+  using Settings = std::vector<std::pair<std::string, std::string>>;
+  CHECK(params.transaction_settings == Settings{{"client_connection_check_interval", "1000"},
+                                                {"tcp_keepalives_idle", "10"},
+                                                {"tcp_keepalives_interval", "5"},
+                                                {"tcp_keepalives_count", "3"},
+                                                {"tcp_user_timeout", "30000"}});
   cfg.password.clear();
   for (const auto& kv : bbmd::db::conn_params(cfg).keywords) CHECK(kv.first != "password");
 }
 
-TEST_CASE("the server takes the configured liveness bounds for its end of a TCP connection", "[db][conninfo]") {
+TEST_CASE("each transaction takes the configured liveness bounds for the server's end, the session keeps its own",
+          "[db][conninfo]") {
   TestDatabase db;
   auto cfg = db.config();
   cfg.keepalives.idle = 7s;
   cfg.keepalives.interval = 2s;
   cfg.keepalives.count = 4;
   cfg.tcpusertimeout = 2500ms;
-  auto res = run_async([&](asio::any_io_executor ex) -> asio::awaitable<bbmd::db::Result> {
+  const std::string sql =
+      "SELECT inet_client_addr() IS NOT NULL, current_setting('client_connection_check_interval'), "
+      "current_setting('tcp_keepalives_idle'), current_setting('tcp_keepalives_interval'), "
+      "current_setting('tcp_keepalives_count'), current_setting('tcp_user_timeout')";
+  auto res = run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<bbmd::db::Result>> {
     auto c = co_await Connection::connect(ex, bbmd::db::conn_params(cfg));
-    co_return co_await c->query("liveness",
-                                "SELECT inet_client_addr() IS NOT NULL, current_setting('tcp_keepalives_idle'), "
-                                "current_setting('tcp_keepalives_interval'), current_setting('tcp_keepalives_count'), "
-                                "current_setting('tcp_user_timeout')");
+    std::vector<bbmd::db::Result> out;
+    co_await bbmd::db::in_transaction(*c, [&]() -> asio::awaitable<void> {
+      out.push_back(co_await c->query("liveness_in_transaction", sql));
+    });
+    out.push_back(co_await c->query("liveness_after", sql));
+    co_return out;
   });
-  REQUIRE(res.get_bool(0, 0));  // over TCP: on a unix socket the server ignores these settings
-  CHECK(res.get_string(0, 1) == "7");  // seconds
-  CHECK(res.get_string(0, 2) == "2");
-  CHECK(res.get_string(0, 3) == "4");
-  CHECK(res.get_string(0, 4) == "2500");  // milliseconds
+  REQUIRE(res.at(0).get_bool(0, 0));  // over TCP: on a unix socket the server ignores these settings
+  CHECK(res[0].get_string(0, 1) == "1s");
+  CHECK(res[0].get_string(0, 2) == "7");  // seconds
+  CHECK(res[0].get_string(0, 3) == "2");
+  CHECK(res[0].get_string(0, 4) == "4");
+  CHECK(res[0].get_string(0, 5) == "2500");  // milliseconds
+  // SET LOCAL: nothing stays behind on a server session a pooler hands to someone else next.
+  CHECK(res[1].get_string(0, 1) == "0");
+  CHECK(res[1].get_string(0, 2) != "7");  // the kernel's default again (SHOW reads the socket)
+  CHECK(res[1].get_string(0, 5) == "0");
 }
 
 TEST_CASE("bound parameters round-trip as values, never as SQL", "[db][connection]") {
@@ -154,7 +173,9 @@ TEST_CASE("a pipeline statement is planned afresh for its grown table after kRep
     PreparedPlan before, after;
   };
   const auto seen = run_async([&](asio::any_io_executor ex) -> asio::awaitable<Seen> {
-    auto c = co_await connect(ex, db);
+    auto params = bbmd::db::conn_params(db.config(), "bbmd-test");
+    params.named_statements = true;  // database.preparedstatements
+    auto c = co_await Connection::connect(ex, params);
     const std::vector<bbmd::db::Statement> one{bbmd::db::Statement{lookup, bbmd::db::Params{std::int64_t{1}}}};
     std::uint32_t uses = 0;
     for (; uses < 10; ++uses) co_await c->pipeline("lookup", one);  // planned for the empty table

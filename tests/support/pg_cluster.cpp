@@ -1,11 +1,8 @@
 // PgCluster: initdb, start, pg_basebackup and teardown of throwaway PostgreSQL 15 clusters.
 #include "support/pg_cluster.hpp"
 
-#include <arpa/inet.h>
 #include <libpq-fe.h>
-#include <netinet/in.h>
 #include <pwd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/process/args.hpp>
@@ -18,6 +15,8 @@
 #include <memory>
 #include <sstream>
 #include <stdexcept>
+
+#include "support/net.hpp"
 
 namespace bp = boost::process;
 
@@ -53,21 +52,6 @@ void run_as_postgres(const std::vector<std::string>& args, const std::filesystem
     for (const auto& a : args) cmd += a + " ";
     throw std::runtime_error("PgCluster: failed: " + cmd + "\n" + read_file(log));
   }
-}
-
-int free_loopback_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    throw std::runtime_error("PgCluster: no free loopback port");
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 struct ConnDeleter {

@@ -387,13 +387,13 @@ database:
                                                                            {"keepalives_idle", "2"},
                                                                            {"keepalives_interval", "2"},
                                                                            {"tcp_user_timeout", "2500"}});
-  // The server gets the same bounds for its end of the connection.
-  const auto params = bbmd::db::conn_params(c.database).keywords;
-  CHECK(std::find(params.begin(), params.end(),
-                  std::pair<std::string, std::string>{
-                      "options", "-c client_connection_check_interval=1000 -c tcp_keepalives_idle=2 "
-                                 "-c tcp_keepalives_interval=2 -c tcp_keepalives_count=4 -c tcp_user_timeout=2500"}) !=
-        params.end());
+  // The server gets the same bounds for its end of the connection, in each transaction.
+  CHECK(bbmd::db::conn_params(c.database).transaction_settings ==
+        std::vector<std::pair<std::string, std::string>>{{"client_connection_check_interval", "1000"},
+                                                         {"tcp_keepalives_idle", "2"},
+                                                         {"tcp_keepalives_interval", "2"},
+                                                         {"tcp_keepalives_count", "4"},
+                                                         {"tcp_user_timeout", "2500"}});
 }
 
 TEST_CASE("liveness keys have environment overrides", "[config][liveness]") {

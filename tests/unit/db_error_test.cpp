@@ -25,6 +25,8 @@ TEST_CASE("classify_sqlstate maps SQLSTATEs to what the caller should do", "[db]
       {"57000", ErrorKind::other},            {"55000", ErrorKind::other},
       {"40000", ErrorKind::other},            {"", ErrorKind::other},
       {"08", ErrorKind::other},               {"XX000", ErrorKind::other},
+      // A missing prepared statement is only db::Connection's to judge (its own names or not).
+      {"26000", ErrorKind::other},
   };
   for (const auto& c : cases) {
     INFO("sqlstate " << c.sqlstate);
@@ -41,6 +43,7 @@ TEST_CASE("every error kind has a distinct name", "[db][error]") {
   CHECK(std::string(to_string(ErrorKind::insufficient_privilege)) == "insufficient_privilege");
   CHECK(std::string(to_string(ErrorKind::data_error)) == "data_error");
   CHECK(std::string(to_string(ErrorKind::timeout)) == "timeout");
+  CHECK(std::string(to_string(ErrorKind::prepared_statement_missing)) == "prepared_statement_missing");
   CHECK(std::string(to_string(ErrorKind::other)) == "other");
 }
 
@@ -50,4 +53,5 @@ TEST_CASE("only lost connections and client timeouts break the connection", "[db
   CHECK(Error(ErrorKind::timeout, "", "x").breaks_connection());
   CHECK_FALSE(Error(ErrorKind::query_canceled, "57014", "x").breaks_connection());
   CHECK_FALSE(Error(ErrorKind::data_error, "23505", "x").breaks_connection());
+  CHECK_FALSE(Error(ErrorKind::prepared_statement_missing, "26000", "x").breaks_connection());
 }

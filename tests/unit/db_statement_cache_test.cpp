@@ -98,3 +98,14 @@ TEST_CASE("a name handed back with retire() is offered again", "[db][statement_c
   CHECK(cache.take_retired() == std::vector<std::string>{"bbmd_7"});
   CHECK(cache.take_retired().empty());
 }
+
+TEST_CASE("names carry the cache's prefix, so two connections never share one", "[db][statement_cache]") {
+  StatementCache first("bbmd_00000000000000a1_");
+  StatementCache second("bbmd_00000000000000b2_");
+  const auto a = first.use("SELECT $1");
+  const auto b = second.use("SELECT $1");
+  REQUIRE(a.has_value());
+  REQUIRE(b.has_value());
+  CHECK(a->name == "bbmd_00000000000000a1_0");
+  CHECK(b->name == "bbmd_00000000000000b2_0");
+}

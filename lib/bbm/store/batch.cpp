@@ -63,15 +63,21 @@ class Batch {
   boost::asio::awaitable<BatchOutcome> run() {
     std::exception_ptr failure;
     bool lease_lost = false;
+    bool redo = false;
     try {
       co_return co_await work_and_commit();
     } catch (const db::PipelineError& e) {
       lease_lost = e.index() == kFenceIndex && e.sqlstate() == kDivisionByZero;
-      if (!lease_lost) failure = std::current_exception();
+      redo = e.kind() == db::ErrorKind::prepared_statement_missing;
+      if (!lease_lost && !redo) failure = std::current_exception();
     } catch (...) {
       failure = std::current_exception();
     }
     co_await db::roll_back(conn_);
+    // Nothing committed, and the connection runs unnamed statements from now on, so this happens
+    // once per connection: the batch is redone (its fence checks the lease again), no attempt
+    // counted (db/error.hpp).
+    if (redo) co_return co_await run();
     if (!lease_lost) std::rethrow_exception(failure);
     BatchOutcome lost;
     lost.kind = BatchOutcome::Kind::lease_lost;
@@ -90,6 +96,7 @@ class Batch {
     start.push_back(db::Statement{"BEGIN", {}});
     start.push_back(db::Statement{kStart, db::Params{job_.id, job_.lease_token, options_.statement_timeout,
                                                      options_.lock_timeout}});
+    start.push_back(conn_.transaction_settings());
     if (sub_batch <= 0) start.push_back(slice(job_.min_value, job_.max_value, job_.batch_size));
     const auto started = co_await conn_.pipeline(work_name(), start);
     if (sub_batch <= 0) co_return started.back().affected_rows();
