@@ -147,7 +147,7 @@ TEST_CASE("through PgBouncer database migrate up applies the schema, and two at 
   CHECK(b_code == 0);
   CHECK(db.count("SELECT count(*) FROM applied_log") == 1);
   const auto own = static_cast<long long>(bbmd::schema::own_migrations().size());
-  CHECK(db.count("SELECT count(*) FROM schema_migrations") == own + 1);
+  CHECK(db.count("SELECT count(*) FROM bbmd_schema_migrations") == own + 1);
   // One of them applied everything, the other found nothing left to do.
   const bool a_applied = contains(a.out(), "applying pre 20260201000000_slow_once");
   const bool b_applied = contains(b.out(), "applying pre 20260201000000_slow_once");

@@ -32,8 +32,8 @@ bool ends_with_ok_line(const std::string& out, std::size_t pre, std::size_t post
 std::string applied_versions(MigrateSetup& s) {
   return s.db.scalar(
       "SELECT coalesce(string_agg(id, ',' ORDER BY id), '') FROM ("
-      " SELECT id FROM schema_migrations WHERE state = 'applied' AND id LIKE '202603%'"
-      " UNION ALL SELECT id FROM post_deploy_schema_migrations WHERE state = 'applied') r");
+      " SELECT id FROM bbmd_schema_migrations WHERE state = 'applied' AND id LIKE '202603%'"
+      " UNION ALL SELECT id FROM bbmd_post_deploy_schema_migrations WHERE state = 'applied') r");
 }
 
 const std::size_t kOwn = bbmd::schema::own_migrations().size();

@@ -167,7 +167,7 @@ TEST_CASE("unknown level and formatter names are rejected", "[log]") {
   CHECK(json::parse(lines[0]).at("msg") == "shown");
 }
 
-TEST_CASE("configured fields (log.fields) join every line; the caller's and the standard keys win", "[log]") {
+TEST_CASE("configured fields (log.fields) join every line, and the caller's and the standard keys win", "[log]") {
   struct ClearFields {
     ~ClearFields() { lg::set_fields(json::object()); }
   } clear;
