@@ -22,13 +22,16 @@ stop_serve() {
 }
 
 # wait_until_finished <bbmd> <config>: polls once a second, printing each migration's finished
-# jobs, until none is left unfinished; stops the demo if one fails or serve exits.
+# jobs, until none is left unfinished; stops the demo if one fails or is held, or serve exits.
 wait_until_finished() {
-  local pending failed
+  local pending failed held
   while :; do
     pending=$(psql -Atc "SELECT count(*) FROM batched_background_migrations WHERE status <> 2")
     failed=$(psql -Atc "SELECT count(*) FROM batched_background_migrations WHERE status = 3")
+    held=$(psql -Atc "SELECT string_agg(name || ' held: ' || hold_reason, E'\n') FROM batched_background_migrations
+                      WHERE hold_code IS NOT NULL")
     [ "$failed" = 0 ] || { echo "a migration failed"; "$1" background-migrate status "$2"; exit 1; }
+    [ -z "$held" ] || { echo "$held"; exit 1; }
     [ "$pending" = 0 ] && break
     kill -0 "$serve_pid" 2>/dev/null || { echo "bbmd serve exited"; tail -20 "$work/serve.log"; exit 1; }
     psql -Atc "SELECT count(*) FILTER (WHERE status = 2) || ' of ' || count(*) || ' migrations finished, '

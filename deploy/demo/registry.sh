@@ -77,6 +77,8 @@ SELECT format('CREATE TABLE partitions.%s_p_%s PARTITION OF public.%s FOR VALUES
 FROM unnest(ARRAY['manifests', 'blobs']) t, generate_series(0, :partitions - 1) r \gexec
 INSERT INTO public.manifests SELECT g % 1000, g, (g % 50)::smallint, NULL FROM generate_series(1, 800000) g;
 INSERT INTO public.blobs SELECT sha256(g::text::bytea), (g % 50)::smallint, NULL FROM generate_series(1, 200000) g;
+-- the copy migrations walk manifests by id within each partition
+CREATE INDEX index_manifests_on_id ON public.manifests (id);
 CREATE SEQUENCE blobs_id_seq;
 -- populateBlobsIDColumn walks this partial index (the registry refuses to start without it)
 CREATE INDEX index_blobs_on_id_null ON public.blobs (id) WHERE id IS NULL;
@@ -104,7 +106,7 @@ psql -Atc "SELECT 'background_migration_jobs is a ' || CASE relkind WHEN 'v' THE
            || ' over the registry''s batched_background_migration_jobs' FROM pg_class WHERE relname = 'background_migration_jobs'"
 
 step "bbmd config check config.yml (secrets masked, the registry's sections left alone)"
-"$bbmd" config check "$work/config.yml" | grep -E '^(database\.(host|password|preparedstatements|backgroundmigrations\.workers)|registry)' || true
+"$bbmd" config check "$work/config.yml" | grep -E '^ *database\.(password|preparedstatements|backgroundmigrations\.workers):|^the registry|^  (version|storage)$'
 
 step "bbmd serve config.yml (JSON logs in $work/serve.log)"
 start_serve "$bbmd" "$work/config.yml"
