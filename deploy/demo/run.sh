@@ -6,7 +6,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 "$root/deploy/install-deps.sh"
-"$root/deploy/build.sh"
+TARGETS=bbmd "$root/deploy/build.sh"
 # pg_virtualenv creates a temporary cluster, exports PG* variables for it, runs the scenarios,
 # then drops the cluster whatever happens.
 exec pg_virtualenv -t -v 15 bash -c '"$1/deploy/demo/scenario.sh" "$2" && "$1/deploy/demo/registry.sh" "$2"' \
