@@ -39,7 +39,10 @@ ConnParams conn_params(const config::Database& db, std::string application_name)
   ConnParams p;
   p.connect_timeout = db.connecttimeout;
   add_if_set(p, "host", db.host);
-  p.keywords.emplace_back("port", std::to_string(db.port));
+  p.keywords.emplace_back("port", config::port_text(db));
+  // Several hosts are a primary and its standbys: only a read-write session will do, whichever
+  // host offers it now (after a failover, the promoted standby).
+  if (config::host_list(db).size() > 1) p.keywords.emplace_back("target_session_attrs", "read-write");
   add_if_set(p, "user", db.user);
   // Without the keyword libpq falls back to PGPASSWORD and ~/.pgpass.
   add_if_set(p, "password", db.password);
@@ -66,7 +69,7 @@ ConnParams conn_params(const config::Database& db, std::string application_name)
 }
 
 std::string describe(const config::Database& db) {
-  return "host=" + db.host + " port=" + std::to_string(db.port) + " dbname=" + db.dbname + " user=" + db.user +
+  return "host=" + db.host + " port=" + config::port_text(db) + " dbname=" + db.dbname + " user=" + db.user +
          " sslmode=" + db.sslmode;
 }
 
