@@ -157,16 +157,6 @@ test::ConfigOverrides failover_config() {
           {"database.tcpusertimeout", "3s"}};
 }
 
-std::string migration_sql() {
-  return std::string("CREATE TABLE ") + kTable +
-         " (id bigint PRIMARY KEY, a int NOT NULL, b bigint, changes int NOT NULL DEFAULT 0);"
-         "INSERT INTO " + kTable + " (id, a) SELECT g, g * 10 FROM generate_series(1, " + std::to_string(kRows) +
-         ") g;"
-         "INSERT INTO batched_background_migrations (name, table_name, column_name, job_signature_name, "
-         "job_arguments, min_value, max_value, batch_size, status) VALUES ('20260101000000_failover', 'public." +
-         kTable + "', 'id', 'touch', '{}', 1, " + std::to_string(kRows) + ", " + std::to_string(kBatchSize) + ", 1)";
-}
-
 // Cuts the standby's WAL receiver, then lets the primary commit kUnreplicatedJobs more batches.
 bool outrun_standby(Servers& p, const std::string& what, Tally& tally) {
   p.standby->exec("ALTER SYSTEM SET primary_conninfo = ''");
@@ -202,7 +192,7 @@ void run_case(const Case& c, int n, Tally& tally) {
   write_touch_function(cfg, "touch", "0.03");
   const auto migrate = test::run_bbmd({"database", "migrate", "up", cfg.path()}, 60s);
   if (!tally.expect(migrate.exit_code == 0, what + ": migrate up failed: " + migrate.err)) return;
-  p.primary->exec(migration_sql(), kDatabase);
+  p.primary->exec(counted_migration_sql("20260101000000_failover", kTable, kRows, "touch", kBatchSize), kDatabase);
   Serve serve(cfg, "failover");
   if (!tally.expect(test::poll_until([&] { return finished_jobs(*p.primary) >= kJobsBeforeFault; }, kSetupDeadline),
                     what + ": the migration never got going")) {

@@ -11,6 +11,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -100,13 +101,21 @@ class SmallFilesystem {
     statvfs(path_.c_str(), &s);
     return static_cast<long>(s.f_bavail * s.f_frsize);
   }
-  // Takes all the free space but `leave` bytes with one file; false if it could not.
+  // Takes all the free space but `leave` bytes with one file, in steps, since the server's WAL
+  // takes space meanwhile (a step that finds it gone is tried again smaller); false if it could not.
   bool fill(long leave) {
-    const long size = free_bytes() - leave;
+    constexpr long kStep = 4 * 1048576;
     const int fd = open(filler().c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-    const bool ok = fd >= 0 && size > 0 && posix_fallocate(fd, 0, size) == 0;
-    if (fd >= 0) close(fd);
-    return ok;
+    if (fd < 0) return false;
+    long size = 0;
+    for (int tries = 0; tries < 1000; ++tries) {
+      const long room = free_bytes() - leave;
+      if (room <= 0) break;
+      const long step = std::min(room, kStep);
+      if (posix_fallocate(fd, size, step) == 0) size += step;
+    }
+    close(fd);
+    return free_bytes() <= leave;
   }
   void unfill() { std::filesystem::remove(filler()); }
 
@@ -149,15 +158,8 @@ void run_fill(SmallFilesystem& fs, int n, Tally& tally) {
   write_touch_function(cfg, "touch", "0.02");
   const auto migrate = test::run_bbmd({"database", "migrate", "up", cfg.path()}, 60s);
   if (!tally.expect(migrate.exit_code == 0, what + ": migrate up failed: " + migrate.err)) return;
-  server.exec(std::string("CREATE TABLE ") + kTable +
-                  " (id bigint PRIMARY KEY, a int NOT NULL, b bigint, changes int NOT NULL DEFAULT 0);"
-                  "INSERT INTO " + kTable + " (id, a) SELECT g, g * 10 FROM generate_series(1, " +
-                  std::to_string(kRows) + ") g;"
-                  "SELECT pg_create_physical_replication_slot('forgotten', true);"
-                  "INSERT INTO batched_background_migrations (name, table_name, column_name, job_signature_name, "
-                  "job_arguments, min_value, max_value, batch_size, status) VALUES ('20260101000000_full_disk', "
-                  "'public." + std::string(kTable) + "', 'id', 'touch', '{}', 1, " + std::to_string(kRows) + ", " +
-                  std::to_string(kBatchSize) + ", 1)",
+  server.exec(counted_migration_sql("20260101000000_full_disk", kTable, kRows, "touch", kBatchSize) +
+                  "; SELECT pg_create_physical_replication_slot('forgotten', true)",
               kDatabase);
   Serve serve(cfg, "full-disk");
   const auto port = serve.debug_port();

@@ -89,3 +89,10 @@ TEST_CASE("bad port lists and empty hosts name the key and the text", "[config][
   // One port keeps the messages every integer key gives.
   CHECK(config_error_of("database:\n  port: 0\n") == "config: line 2: database.port: must be between 1 and 65535, got 0");
 }
+
+TEST_CASE("a reload that changes only a later port of the list needs a restart", "[config][hosts]") {
+  const auto old = load_config("database:\n  host: a,b\n  port: 5432,5433\n");
+  const auto now = load_config("database:\n  host: a,b\n  port: 5432,6433\n");
+  CHECK(cfg::changed_non_reloadable(old, now) == std::vector<std::string>{"database.port"});
+  CHECK(cfg::changed_non_reloadable(old, old).empty());
+}
