@@ -16,12 +16,10 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
-#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "e2e/e2e_helpers.hpp"
 #include "reliability/suite.hpp"
 #include "reliability/tcp_proxy.hpp"
 #include "reliability/workload.hpp"
