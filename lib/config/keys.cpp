@@ -59,7 +59,10 @@ using T = KeyType;
 // holds a connection); jitter is a +/- fraction, so 1 could make a sleep zero.
 std::vector<KeyInfo> build_table() {
   return {
-      key<T::string, &C::database, &Db::host>("database.host", "PostgreSQL host name, IP address or socket folder"),
+      key<T::string, &C::database, &Db::host>(
+          "database.host",
+          "PostgreSQL host name, IP address or socket folder; several separated by commas (a primary and its "
+          "standbys)"),
       key<T::port_list, &C::database, &Db::port>(
           "database.port", "PostgreSQL port, or one per host of database.host separated by commas",
           {.range = between(1, 65535)}),

@@ -42,15 +42,16 @@ TEST_CASE("several hosts with one port ask libpq for a read-write session on any
                                          {"target_session_attrs", "read-write"}});
 }
 
-TEST_CASE("a port per host is kept in order, the first also as the port", "[config][hosts]") {
+TEST_CASE("a port per host is kept in order, the first also as the port; blanks around commas go",
+          "[config][hosts]") {
   const auto c = load_config("database:\n  host: a, b ,c\n  port: 5432, 5433,5434\n");
   CHECK(c.database.port == 5432);
   CHECK(c.database.ports == std::vector<int>{5432, 5433, 5434});
   CHECK(cfg::host_list(c.database) == std::vector<std::string>{"a", "b", "c"});
   CHECK(where_options(c.database) == std::map<std::string, std::string>{
-                                         {"host", "a, b ,c"}, {"port", "5432,5433,5434"},
+                                         {"host", "a,b,c"}, {"port", "5432,5433,5434"},
                                          {"target_session_attrs", "read-write"}});
-  CHECK(bbmd::db::describe(c.database).starts_with("host=a, b ,c port=5432,5433,5434 "));
+  CHECK(bbmd::db::describe(c.database).starts_with("host=a,b,c port=5432,5433,5434 "));
   CHECK(cfg::display(*cfg::find_key("database.port"), c) == "5432,5433,5434");
 }
 
