@@ -25,8 +25,14 @@ struct Keepalives {
 };
 
 struct Database {
+  // One host, or several separated by commas (libpq's multi-host form): bbmd then connects to the
+  // first one that offers a read-write session (target_session_attrs=read-write), so after a
+  // failover it finds the promoted standby without a config change.
   std::string host = "localhost";
-  int port = 5432;
+  int port = 5432;  // the port of every host, or the first of `ports`
+  // database.port given as a comma-separated list: one port per host of `host`, in order. Empty
+  // when database.port gives one port.
+  std::vector<int> ports;
   std::string user = "postgres";
   std::string password;  // secret: never logged, never printed
   std::string dbname = "registry";
@@ -44,6 +50,11 @@ struct Database {
   // to any server session, where the names do not exist.
   bool preparedstatements = false;
 };
+
+// database.port as libpq takes it: "5432", or "5432,5433" with one port per host.
+[[nodiscard]] std::string port_text(const Database& db);
+// The entries of database.host ("a,b" -> {"a", "b"}; one host -> itself).
+[[nodiscard]] std::vector<std::string> host_list(const Database& db);
 
 struct Pool {
   int maxopen = 4;  // connections per process, workers included

@@ -23,7 +23,7 @@ struct Options {
 // Which C++ field types may hold each key type; checked at compile time for every row.
 template <KeyType Type, typename Field>
 constexpr bool kStoredAs = (Type == KeyType::string && std::is_same_v<Field, std::string>) ||
-                           (Type == KeyType::integer && std::is_same_v<Field, int>) ||
+                           ((Type == KeyType::integer || Type == KeyType::port_list) && std::is_same_v<Field, int>) ||
                            (Type == KeyType::boolean && std::is_same_v<Field, bool>) ||
                            (Type == KeyType::duration && std::is_same_v<Field, Duration>) ||
                            (Type == KeyType::number && std::is_same_v<Field, double>) ||
@@ -59,8 +59,13 @@ using T = KeyType;
 // holds a connection); jitter is a +/- fraction, so 1 could make a sleep zero.
 std::vector<KeyInfo> build_table() {
   return {
-      key<T::string, &C::database, &Db::host>("database.host", "PostgreSQL host name, IP address or socket folder"),
-      key<T::integer, &C::database, &Db::port>("database.port", "PostgreSQL port", {.range = between(1, 65535)}),
+      key<T::string, &C::database, &Db::host>(
+          "database.host",
+          "PostgreSQL host name, IP address or socket folder; several separated by commas (a primary and its "
+          "standbys)"),
+      key<T::port_list, &C::database, &Db::port>(
+          "database.port", "PostgreSQL port, or one per host of database.host separated by commas",
+          {.range = between(1, 65535)}),
       key<T::string, &C::database, &Db::user>("database.user", "PostgreSQL role to connect as"),
       key<T::string, &C::database, &Db::password>("database.password", "password of database.user",
                                                   {.secret = true}),
@@ -268,7 +273,8 @@ const KeyInfo* find_key(std::string_view path) {
 std::string_view type_name(KeyType type) {
   switch (type) {
     case KeyType::string: return "a string";
-    case KeyType::integer: return "an integer";
+    case KeyType::integer:
+    case KeyType::port_list: return "an integer";
     case KeyType::boolean: return "a boolean (true/false)";
     case KeyType::duration: return "a duration (e.g. \"10s\", \"1m30s\")";
     case KeyType::number: return "a number";
@@ -287,6 +293,7 @@ std::string env_name(std::string_view path) {
 }
 
 std::string display(const KeyInfo& key, const Config& config) {
+  if (key.type == KeyType::port_list) return port_text(config.database);
   return std::visit(
       [&](const auto* v) -> std::string {
         using V = std::remove_cvref_t<decltype(*v)>;
@@ -313,8 +320,10 @@ std::vector<std::string> changed_non_reloadable(const Config& old, const Config&
   std::vector<std::string> changed;
   for (const auto& key : keys()) {
     if (key.reloadable) continue;
-    const bool same = std::visit([](const auto* a, const auto* b) { return same_value(a, b); }, key.read(old),
-                                 key.read(now));
+    const bool same = key.type == KeyType::port_list
+                          ? port_text(old.database) == port_text(now.database)
+                          : std::visit([](const auto* a, const auto* b) { return same_value(a, b); }, key.read(old),
+                                       key.read(now));
     if (!same) changed.emplace_back(key.path);
   }
   return changed;

@@ -12,7 +12,9 @@
 
 namespace bbmd::config {
 
-enum class KeyType { string, integer, boolean, duration, number, path, string_map };
+// port_list: an integer, or integers separated by commas (database.port, one per host); stored
+// as the first in the int field, the whole list in Database::ports.
+enum class KeyType { string, integer, boolean, duration, number, path, string_map, port_list };
 
 // Where a key's value lives inside a Config (path keys may be stored as std::string).
 using FieldRef = std::variant<std::string*, int*, bool*, Duration*, double*, std::filesystem::path*, StringMap*>;

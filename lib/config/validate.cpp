@@ -95,6 +95,22 @@ void check_not_connection_string(const Config& config, const Origins& origins, c
   }
 }
 
+// libpq pairs the hosts and ports of its multi-host form by position; with counts that differ it
+// refuses every connection, so the mismatch is named here instead, before anything connects.
+void check_hosts_and_ports(const Config& config, const Origins& origins, const std::string& label) {
+  const auto hosts = host_list(config.database);
+  if (hosts.size() > 1 && std::find(hosts.begin(), hosts.end(), "") != hosts.end()) {
+    throw ConfigError(label + ": " + where(origins, "database.host") + ": an empty entry in the host list \"" +
+                      config.database.host + "\"");
+  }
+  const auto& ports = config.database.ports;
+  if (ports.empty() || ports.size() == hosts.size()) return;
+  throw ConfigError(label + ": " + where(origins, "database.port") + " lists " + std::to_string(ports.size()) +
+                    " ports (" + port_text(config.database) + ") but database.host lists " +
+                    std::to_string(hosts.size()) + (hosts.size() == 1 ? " host" : " hosts") +
+                    ": give one port for every host, or one per host in the same order");
+}
+
 // Checked here rather than when serve binds, so that every command rejects it naming the key.
 void check_listen_address(const Config& config, const Origins& origins, const std::string& label) {
   const auto& addr = config.http_debug.addr;
@@ -133,6 +149,7 @@ void validate(const Config& config, const Origins& origins, const std::string& l
     check_choice(key, config, origins, label);
   }
   check_not_connection_string(config, origins, label);
+  check_hosts_and_ports(config, origins, label);
   check_cross_keys(config, origins, label);
   check_listen_address(config, origins, label);
 }

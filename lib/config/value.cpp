@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "config/detail.hpp"
 #include "config/duration.hpp"
@@ -83,7 +85,57 @@ StringMap parse_string_map(std::string_view text) {
   }
 }
 
+// Comma-separated parts with surrounding blanks trimmed ("a, b" -> {"a", "b"}); empty parts kept.
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = text.find(',', start);
+    std::string_view part = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    parts.emplace_back(part);
+    if (comma == std::string_view::npos) return parts;
+    start = comma + 1;
+  }
+}
+
+// database.port: one port (range-checked later with every numeric key, so its error names the
+// line), or a list with one port per host, each checked here since the int field holds only
+// the first.
+void set_ports(const KeyInfo& key, Database& db, std::string_view text) {
+  db.ports.clear();
+  if (text.find(',') == std::string_view::npos) {
+    db.port = parse_int(key, text);
+    return;
+  }
+  std::vector<int> ports;
+  for (const auto& part : split_list(text)) {
+    int port = 0;
+    const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), port);
+    if (ec != std::errc{} || ptr != part.data() + part.size() || part.empty()) {
+      throw std::invalid_argument("expected an integer or integers separated by commas" + got(key, text));
+    }
+    if (port < 1 || port > 65535) {
+      throw std::invalid_argument("every port must be between 1 and 65535, got " + part + " in \"" +
+                                  std::string(text) + "\"");
+    }
+    ports.push_back(port);
+  }
+  db.port = ports.front();
+  db.ports = std::move(ports);
+}
+
 }  // namespace
+
+std::string port_text(const Database& db) {
+  if (db.ports.empty()) return std::to_string(db.port);
+  std::string text;
+  for (const int p : db.ports) text += (text.empty() ? "" : ",") + std::to_string(p);
+  return text;
+}
+
+std::vector<std::string> host_list(const Database& db) { return split_list(db.host); }
 
 namespace detail {
 
@@ -109,6 +161,10 @@ StringMap string_map_from_yaml(const YAML::Node& node) {
 }  // namespace detail
 
 void set_from_text(const KeyInfo& key, Config& config, std::string_view text) {
+  if (key.type == KeyType::port_list) {
+    set_ports(key, config.database, text);
+    return;
+  }
   std::visit(
       [&](auto* field) {
         using F = std::remove_cvref_t<decltype(*field)>;

@@ -33,13 +33,24 @@ std::vector<std::pair<std::string, std::string>> server_settings(const config::D
           {"tcp_user_timeout", std::to_string(db.tcpusertimeout.count())}};
 }
 
+// database.host as libpq takes it: libpq keeps blanks around the commas of a list as part of the
+// names, so "a, b" goes as "a,b".
+std::string hosts(const config::Database& db) {
+  std::string text;
+  for (const auto& h : config::host_list(db)) text += (text.empty() ? "" : ",") + h;
+  return text;
+}
+
 }  // namespace
 
 ConnParams conn_params(const config::Database& db, std::string application_name) {
   ConnParams p;
   p.connect_timeout = db.connecttimeout;
-  add_if_set(p, "host", db.host);
-  p.keywords.emplace_back("port", std::to_string(db.port));
+  add_if_set(p, "host", hosts(db));
+  p.keywords.emplace_back("port", config::port_text(db));
+  // Several hosts are a primary and its standbys: only a read-write session will do, whichever
+  // host offers it now (after a failover, the promoted standby).
+  if (config::host_list(db).size() > 1) p.keywords.emplace_back("target_session_attrs", "read-write");
   add_if_set(p, "user", db.user);
   // Without the keyword libpq falls back to PGPASSWORD and ~/.pgpass.
   add_if_set(p, "password", db.password);
@@ -66,7 +77,7 @@ ConnParams conn_params(const config::Database& db, std::string application_name)
 }
 
 std::string describe(const config::Database& db) {
-  return "host=" + db.host + " port=" + std::to_string(db.port) + " dbname=" + db.dbname + " user=" + db.user +
+  return "host=" + hosts(db) + " port=" + config::port_text(db) + " dbname=" + db.dbname + " user=" + db.user +
          " sslmode=" + db.sslmode;
 }
 

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "reliability/suite.hpp"
 
@@ -24,13 +25,25 @@ int usage(const char* argv0) {
   return 2;
 }
 
-void print_summary(const Tally& t) {
+// Faults one scenario injected and saw survived: a row of its own under the totals.
+struct ScenarioFaults {
+  std::string name;
+  long injected;
+  long survived;
+};
+
+void print_summary(const Tally& t, const std::vector<ScenarioFaults>& per_scenario) {
   std::printf("\n%-22s %10s\n", "reliability summary", "count");
   auto row = [](const char* name, long value, bool must_be_zero) {
     std::printf("%-22s %10ld%s\n", name, value, must_be_zero && value != 0 ? "   <-- must be 0" : "");
   };
   row("faults injected", t.faults_injected, false);
   row("faults survived", t.faults_survived, false);
+  for (const auto& s : per_scenario) {
+    if (s.injected == 0) continue;
+    const std::string counts = std::to_string(s.survived) + "/" + std::to_string(s.injected);
+    std::printf("  %-20s %10s survived\n", s.name.c_str(), counts.c_str());
+  }
   row("bad inputs tried", t.bad_inputs, false);
   row("rows lost", t.rows_lost, true);
   row("rows changed twice", t.rows_changed_twice, true);
@@ -101,18 +114,22 @@ int main(int argc, char** argv) {
   std::printf("bbmd reliability suite: seed %llu, %s, scale %.2f\n", static_cast<unsigned long long>(opt.seed),
               opt.quick ? "quick" : "full", opt.scale);
   Tally total;
+  std::vector<ScenarioFaults> per_scenario;
   for (const auto& s : ordered) {
     if (!only.empty() && !only.count(s.name)) continue;
     std::printf("== %s\n", s.name.c_str());
     std::fflush(stdout);
+    const long injected = total.faults_injected;
+    const long survived = total.faults_survived;
     try {
       s.run(opt, total);
     } catch (const std::exception& e) {
       total.fail(s.name + ": aborted: " + e.what());
     }
+    per_scenario.push_back({s.name, total.faults_injected - injected, total.faults_survived - survived});
     std::fflush(stdout);
   }
-  print_summary(total);
+  print_summary(total, per_scenario);
   bool clean = total.rows_lost == 0 && total.rows_changed_twice == 0 && total.crashes == 0 && total.hangs == 0 &&
                total.failures.empty();
   std::printf("%s\n", clean ? "RELIABILITY OK" : "RELIABILITY FAILED");

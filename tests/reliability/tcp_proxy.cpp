@@ -164,7 +164,7 @@ bool send_all(int fd, const char* data, std::size_t size) {
   return true;
 }
 
-enum class Command { none, drop, stop_forwarding, heal, quit };
+enum class Command { none, drop, stop_forwarding, heal, retarget, quit };
 
 struct Pair {
   int client;
@@ -175,6 +175,7 @@ struct Pair {
 
 struct TcpProxy::Impl {
   sockaddr_in upstream{};
+  sockaddr_in next_upstream{};  // set by retarget() before it hands over the command
   Link link;
   std::string host;
   int port = 0;
@@ -214,7 +215,8 @@ struct TcpProxy::Impl {
     (void)!read(wake[0], drain, sizeof drain);
     std::lock_guard lock(mu);
     const Command c = pending;
-    if (c == Command::drop || c == Command::heal || c == Command::quit) close_all();
+    if (c == Command::drop || c == Command::heal || c == Command::retarget || c == Command::quit) close_all();
+    if (c == Command::retarget) upstream = next_upstream;
     if (c == Command::stop_forwarding) forwarding = false;
     if (c == Command::heal) forwarding = true;
     pending = Command::none;
@@ -298,6 +300,14 @@ int TcpProxy::port() const noexcept { return impl_->port; }
 long TcpProxy::accepted() const noexcept { return impl_->accepted; }
 
 void TcpProxy::drop() { impl_->command(Command::drop); }
+
+void TcpProxy::retarget(const std::string& upstream_host, int upstream_port) {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->next_upstream = ipv4(upstream_host, upstream_port);
+  }
+  impl_->command(Command::retarget);
+}
 
 void TcpProxy::blackhole() {
   impl_->link.set_silent(true);  // first, so nothing the loop still forwards gets through

@@ -5,6 +5,8 @@
 //   proxy.drop();        // every open connection closed on both sides; new ones are forwarded
 //   proxy.blackhole();   // nothing passes any more, no FIN, no RST: peers only see silence
 //   proxy.heal();        // forwards again; connections caught in the blackhole are closed
+//   proxy.retarget("127.0.0.1", standby.port());  // a failover's moved address: open connections
+//                                                  // closed, new ones go to the new server
 //
 // A proxy alone cannot blackhole: its kernel would still acknowledge every byte and keepalive
 // probe, so a peer could never notice. So the proxy listens in a network namespace of its own,
@@ -30,6 +32,7 @@ class TcpProxy {
   void drop();       // returns once every connection open at the call is closed on both sides
   void blackhole();  // returns once the path is silent and the proxy forwards nothing
   void heal();       // returns once the path carries packets again
+  void retarget(const std::string& upstream_host, int upstream_port);  // returns once done
 
   // Connections forwarded so far (open or not): a reconnect through the proxy shows here.
   [[nodiscard]] long accepted() const noexcept;

@@ -55,9 +55,23 @@ void add_ports(const std::filesystem::path& table, const std::set<std::string>& 
 
 }  // namespace
 
+namespace {
+std::string counted_table_sql(const std::string& table, long rows) {
+  return "CREATE TABLE " + table + " (id bigint PRIMARY KEY, a int NOT NULL, b bigint, changes int NOT NULL DEFAULT 0);"
+         "INSERT INTO " + table + " (id, a) SELECT g, g * 10 FROM generate_series(1, " + std::to_string(rows) + ") g;";
+}
+}  // namespace
+
 void make_counted_table(test::TestDatabase& db, const std::string& table, long rows) {
-  db.exec("CREATE TABLE " + table + " (id bigint PRIMARY KEY, a int NOT NULL, b bigint, changes int NOT NULL DEFAULT 0)");
-  db.exec("INSERT INTO " + table + " (id, a) SELECT g, g * 10 FROM generate_series(1, " + std::to_string(rows) + ") g");
+  db.exec(counted_table_sql(table, rows));
+}
+
+std::string counted_migration_sql(const std::string& name, const std::string& table, long rows,
+                                  const std::string& function, int batch_size) {
+  return counted_table_sql(table, rows) +
+         "INSERT INTO batched_background_migrations (name, table_name, column_name, job_signature_name, "
+         "job_arguments, min_value, max_value, batch_size, status) VALUES ('" + name + "', 'public." + table +
+         "', 'id', '" + function + "', '{}', 1, " + std::to_string(rows) + ", " + std::to_string(batch_size) + ", 1)";
 }
 
 void write_touch_function(const test::ConfigFile& cfg, const std::string& name, const std::string& sleep_sql) {

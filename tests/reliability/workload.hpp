@@ -30,6 +30,11 @@ namespace bbmd::reliability {
 // b NULL, changes 0. A work function adds one to `changes` of every row it touches.
 void make_counted_table(test::TestDatabase& db, const std::string& table, long rows);
 
+// The same table and an id-keyset migration `name` over all of it (work function `function`,
+// `batch_size` keys per job), as SQL: for a server of the scenario's own (a PgCluster).
+std::string counted_migration_sql(const std::string& name, const std::string& table, long rows,
+                                  const std::string& function, int batch_size);
+
 // Writes the SQL work function `<name>.sql` into the config's function folder: it sleeps
 // `sleep_sql` seconds once per batch (any SQL expression, "0" for none), then adds one to
 // `changes` and copies a to b for every row of the batch.

@@ -80,7 +80,7 @@ ConfigFile::ConfigFile(const TestDatabase& db, const ConfigOverrides& overrides)
 ConfigFile::ConfigFile(const config::Database& d, const ConfigOverrides& overrides) {
   ConfigOverrides values = {
       {"database.host", quoted(d.host)},
-      {"database.port", std::to_string(d.port)},
+      {"database.port", config::port_text(d)},
       {"database.user", quoted(d.user)},
       {"database.password", quoted(d.password)},
       {"database.dbname", quoted(d.dbname)},

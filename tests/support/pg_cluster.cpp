@@ -3,6 +3,7 @@
 
 #include <libpq-fe.h>
 #include <pwd.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <boost/process/args.hpp>
@@ -17,6 +18,7 @@
 #include <stdexcept>
 
 #include "support/net.hpp"
+#include "support/poll.hpp"
 
 namespace bp = boost::process;
 
@@ -169,6 +171,79 @@ void PgCluster::restart(const std::string& mode, const std::function<void()>& wh
     launch();
     throw;
   }
+  launch();
+}
+
+void PgCluster::kill9() {
+  std::ifstream pidfile(data_ / "postmaster.pid");
+  pid_t postmaster = 0;
+  if (!(pidfile >> postmaster) || postmaster <= 0) throw std::runtime_error("PgCluster: no postmaster.pid in " + data_.string());
+  ::kill(postmaster, SIGSTOP);  // first, so it starts nothing more and restarts nothing
+  std::vector<pid_t> children;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // "pid (comm) state ppid ...": comm may hold spaces, so read after the last ')'.
+    const auto paren = line.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(line.substr(paren + 1));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == postmaster) children.push_back(std::stoi(name));
+  }
+  for (const pid_t c : children) ::kill(c, SIGSTOP);
+  ::kill(postmaster, SIGKILL);
+  for (const pid_t c : children) ::kill(c, SIGKILL);
+  running_ = false;
+  // The postmaster is not our child (pg_ctl daemonised it), so nobody here reaps it: wait until
+  // it is gone or a zombie.
+  auto dead = [postmaster] {
+    std::ifstream stat("/proc/" + std::to_string(postmaster) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return true;
+    const auto paren = line.rfind(')');
+    return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
+  };
+  if (!poll_until(dead, std::chrono::seconds(10), std::chrono::milliseconds(5))) {
+    throw std::runtime_error("PgCluster: the postmaster survived SIGKILL");
+  }
+}
+
+void PgCluster::stop(const std::string& mode) {
+  run_as_postgres({(kBinDir / "pg_ctl").string(), "-D", data_.string(), "-m", mode, "-w", "stop"}, dir_,
+                  dir_ / "stop.log");
+  running_ = false;
+}
+
+bool PgCluster::postmaster_running() const {
+  try {
+    run_as_postgres({(kBinDir / "pg_ctl").string(), "-D", data_.string(), "status"}, dir_, dir_ / "status.log");
+    return true;
+  } catch (const std::runtime_error&) {
+    return false;  // exit 3: not running
+  }
+}
+
+void PgCluster::start_again() { launch(); }
+
+std::string PgCluster::log() const { return read_file(dir_ / "server.log"); }
+
+void PgCluster::promote() {
+  run_as_postgres({(kBinDir / "pg_ctl").string(), "-D", data_.string(), "-w", "-t", kStartTimeoutS, "promote"}, dir_,
+                  dir_ / "promote.log");
+}
+
+void PgCluster::rejoin_as_standby(const PgCluster& primary) {
+  run_as_postgres({(kBinDir / "pg_rewind").string(), "-D", data_.string(), "--source-server=" + primary.conninfo(),
+                   "--write-recovery-conf", "--no-sync"},
+                  dir_, dir_ / "rewind.log");
+  // pg_rewind copied the primary's postgresql.conf, with its port and socket folder: ours again.
+  configure({});
+  std::ofstream(data_ / "postgresql.conf", std::ios::app) << "port = " << port_ << "\n";
   launch();
 }
 

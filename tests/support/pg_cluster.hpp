@@ -5,6 +5,8 @@
 //   bbmd::test::PgCluster primary({.initdb_args = {"--wal-segsize=1"}, .settings = {"archive_mode = on"}});
 //   auto standby = primary.create_standby();     // pg_basebackup -R, started, streaming soon
 //   standby->scalar("SELECT pg_is_in_recovery()");  // "t"
+//   primary.kill9();  standby->promote();       // a failover: the primary's host is gone
+//   primary.stop("fast");  standby->promote();  primary.rejoin_as_standby(*standby);  // switchover
 //                                                // destructors: pg_ctl stop -m immediate, rm -rf
 //
 // Tests run as root, PostgreSQL refuses to: initdb/pg_ctl/pg_basebackup run as the `postgres`
@@ -38,6 +40,24 @@ class PgCluster {
   // `pg_ctl stop -m <mode>` ("fast" or "immediate"), then `while_down()`, then start again on
   // the same port; the server is started again even if while_down throws.
   void restart(const std::string& mode, const std::function<void()>& while_down = {});
+
+  // SIGKILL to the postmaster and every process it started, all stopped first so none outlives
+  // the others (as when the host dies); the folder stays, for rejoin_as_standby.
+  void kill9();
+  // `pg_ctl stop -m <mode>`; the server stays down.
+  void stop(const std::string& mode);
+  // Whether the postmaster runs (`pg_ctl status`): after a PANIC it may have given up.
+  [[nodiscard]] bool postmaster_running() const;
+  // `pg_ctl start` on the same port, for a server that stopped or gave up on its own.
+  void start_again();
+  // The server's log so far.
+  [[nodiscard]] std::string log() const;
+  // `pg_ctl promote -w`: returns once this standby accepts writes.
+  void promote();
+  // This stopped (or killed) former primary becomes a streaming standby of `primary`: pg_rewind
+  // rewinds whatever it wrote that `primary` never got and writes the standby settings (-R);
+  // then it starts on its old port. Needs wal_log_hints = on (or checksums) from initdb on.
+  void rejoin_as_standby(const PgCluster& primary);
 
   [[nodiscard]] int port() const noexcept { return port_; }
   // Settings for bbmd's own connections (user postgres, over loopback TCP).

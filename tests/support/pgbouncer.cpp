@@ -55,15 +55,21 @@ struct ConnDeleter {
   void operator()(PGconn* c) const noexcept { PQfinish(c); }
 };
 
-// True once a client gets through PgBouncer to the server (which PgBouncer logs in to on demand).
-bool accepts(const config::Database& through) {
+struct ResultDeleter {
+  void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+using Conn = std::unique_ptr<PGconn, ConnDeleter>;
+
+Conn connect(const config::Database& through) {
   const std::string port = std::to_string(through.port);
   const char* keys[] = {"host", "port", "dbname", "user", "password", "sslmode", "connect_timeout", nullptr};
   const char* values[] = {through.host.c_str(), port.c_str(), through.dbname.c_str(), through.user.c_str(),
                           through.password.c_str(), "disable", "2", nullptr};
-  std::unique_ptr<PGconn, ConnDeleter> c(PQconnectdbParams(keys, values, 0));
-  return PQstatus(c.get()) == CONNECTION_OK;
+  return Conn(PQconnectdbParams(keys, values, 0));
 }
+
+// True once a client gets through PgBouncer to the server (which PgBouncer logs in to on demand).
+bool accepts(const config::Database& through) { return PQstatus(connect(through).get()) == CONNECTION_OK; }
 
 }  // namespace
 
@@ -112,7 +118,8 @@ void PgBouncer::write_files(const Options& options) {
       << "unix_socket_dir = " << dir_.string() << "\n"
       << "auth_type = " << (server_.password.empty() ? "trust" : "md5") << "\n"
       << "auth_file = " << userlist.string() << "\n"
-      << "pool_mode = " << options.pool_mode << "\n";
+      << "pool_mode = " << options.pool_mode << "\n"
+      << "admin_users = " << server_.user << "\n";
   for (const auto& line : options.settings) ini << line << "\n";
   ini.close();
   hand_over(userlist);
@@ -156,5 +163,29 @@ config::Database PgBouncer::config(const std::string& dbname) const {
 }
 
 std::string PgBouncer::log() const { return read_text(dir_ / "pgbouncer.log"); }
+
+std::vector<std::vector<std::string>> PgBouncer::admin(const std::string& command) const {
+  const Conn c = connect(config("pgbouncer"));
+  if (PQstatus(c.get()) != CONNECTION_OK) {
+    throw std::runtime_error("PgBouncer admin console: " + std::string(PQerrorMessage(c.get())));
+  }
+  // The console speaks the simple query protocol only.
+  const std::unique_ptr<PGresult, ResultDeleter> r(PQexec(c.get(), command.c_str()));
+  const auto status = PQresultStatus(r.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    throw std::runtime_error("PgBouncer admin " + command + ": " + PQerrorMessage(c.get()));
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    auto& row = rows.emplace_back();
+    for (int j = 0; j < PQnfields(r.get()); ++j) row.emplace_back(PQgetvalue(r.get(), i, j));
+  }
+  return rows;
+}
+
+void PgBouncer::restart() {
+  stop();
+  if (!launch()) throw std::runtime_error("PgBouncer did not start again on port " + std::to_string(port_) + "; its log:\n" + log());
+}
 
 }  // namespace bbmd::test

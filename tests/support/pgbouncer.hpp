@@ -7,7 +7,10 @@
 //   bbmd::test::TestDatabase db;
 //   bbmd::test::PgBouncer bouncer(db.config());  // started; accepts connections once constructed
 //   auto cfg = bouncer.config(db.name());        // bbmd's settings for that database, through it
+//   bouncer.admin("PAUSE");  bouncer.admin("RESUME");  bouncer.restart();   // faults
 //                                                // destructor: SIGTERM, wait, folder removed
+//
+// The server's role is PgBouncer's admin user, so admin() reaches its console (dbname pgbouncer).
 //
 // PgBouncer refuses to run as root: as root (this machine, CI's deploy/test.sh) it is started
 // with `-u postgres` and drops to that user itself; as anyone else, as that user.
@@ -39,6 +42,13 @@ class PgBouncer {
   // The server's settings for `dbname`, pointed at PgBouncer (loopback TCP, no TLS).
   [[nodiscard]] config::Database config(const std::string& dbname) const;
   [[nodiscard]] std::string log() const;
+
+  // Runs one admin console command ("PAUSE", "RESUME", "RECONNECT", "SHOW POOLS") and returns
+  // its rows, each cell as text; throws std::runtime_error with PgBouncer's message.
+  std::vector<std::vector<std::string>> admin(const std::string& command) const;
+  // SIGTERM (PgBouncer's immediate shutdown: client and server connections are cut, open
+  // transactions with them), then started again on the same port; returns once it accepts.
+  void restart();
 
  private:
   void write_files(const Options& options);

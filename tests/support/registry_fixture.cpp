@@ -7,13 +7,15 @@
 
 namespace bbmd::test {
 
-void create_registry_schema(TestDatabase& db) {
+std::string registry_schema_sql() {
   std::ifstream in(std::string(BBMD_SOURCE_DIR) + "/tests/fixtures/registry/schema.sql");
   std::ostringstream sql;
   sql << in.rdbuf();
   if (sql.str().empty()) throw std::runtime_error("tests/fixtures/registry/schema.sql is missing or empty");
-  db.exec(sql.str());
+  return sql.str();
 }
+
+void create_registry_schema(TestDatabase& db) { db.exec(registry_schema_sql()); }
 
 std::int64_t queue_registry_bbm(TestDatabase& db, const RegistryBbm& row) {
   return std::stoll(db.scalar(

@@ -11,6 +11,8 @@ namespace bbmd::test {
 // The registry's tables, created as its schema migrations leave them, with three applied
 // migrations recorded in schema_migrations and one in post_deploy_schema_migrations.
 void create_registry_schema(TestDatabase& db);
+// The SQL that creates them (tests/fixtures/registry/schema.sql), for a server of the test's own.
+[[nodiscard]] std::string registry_schema_sql();
 
 // A BBM row with only the registry's columns, as its schema migrations insert them.
 struct RegistryBbm {

@@ -12,6 +12,7 @@
 #include "config/loader.hpp"
 #include "db/conninfo.hpp"
 #include "support/fake_env.hpp"
+#include "unit/config_text.hpp"
 
 namespace cfg = bbmd::config;
 using namespace std::chrono_literals;
@@ -19,20 +20,8 @@ using bbmd::test::fake_env;
 
 namespace {
 
-cfg::Config load(const std::string& yaml, std::map<std::string, std::string> env = {}) {
-  return cfg::load_string(yaml, "/etc/bbmd", fake_env(std::move(env)));
-}
-
-// The ConfigError message load() throws; fails the test if it loads.
-std::string error_of(const std::string& yaml, std::map<std::string, std::string> env = {}) {
-  try {
-    (void)load(yaml, std::move(env));
-  } catch (const cfg::ConfigError& e) {
-    return e.what();
-  }
-  FAIL("config loaded without error:\n" << yaml);
-  return {};
-}
+using bbmd::test::load_config;
+using bbmd::test::config_error_of;
 
 // A scratch folder removed at the end of the test.
 struct TempDir {
@@ -62,7 +51,7 @@ std::map<std::string, std::string> liveness_options(const cfg::Database& db) {
 }  // namespace
 
 TEST_CASE("an empty mapping keeps every default", "[config]") {
-  const cfg::Config c = load("{}");
+  const cfg::Config c = load_config("{}");
   CHECK(c.database.host == "localhost");
   CHECK(c.database.port == 5432);
   CHECK(c.backgroundmigrations.maxjobretries == 3);
@@ -75,7 +64,7 @@ TEST_CASE("an empty mapping keeps every default", "[config]") {
 }
 
 TEST_CASE("every key type parses", "[config]") {
-  const cfg::Config c = load(R"(
+  const cfg::Config c = load_config(R"(
 version: 0.1
 database:
   host: db.internal
@@ -158,81 +147,81 @@ http:
 }
 
 TEST_CASE("an unknown key is named by its full path", "[config]") {
-  const std::string msg = error_of("database:\n  backgroundmigrations:\n    jobintervall: 1s\n");
+  const std::string msg = config_error_of("database:\n  backgroundmigrations:\n    jobintervall: 1s\n");
   CHECK_THAT(msg, Catch::Contains("unknown key database.backgroundmigrations.jobintervall"));
   CHECK_THAT(msg, Catch::Contains("line 3"));
   CHECK_THAT(msg, Catch::Contains("did you mean database.backgroundmigrations.jobinterval?"));
-  CHECK_THAT(error_of("databse:\n  host: x\n"), Catch::Contains("unknown key databse"));
-  CHECK_THAT(error_of("log:\n  level: info\n  colour: true\n"), Catch::Contains("unknown key log.colour"));
+  CHECK_THAT(config_error_of("databse:\n  host: x\n"), Catch::Contains("unknown key databse"));
+  CHECK_THAT(config_error_of("log:\n  level: info\n  colour: true\n"), Catch::Contains("unknown key log.colour"));
   // `version` is ignored only at the top level.
-  CHECK_THAT(error_of("log:\n  version: 1\n"), Catch::Contains("unknown key log.version"));
+  CHECK_THAT(config_error_of("log:\n  version: 1\n"), Catch::Contains("unknown key log.version"));
 }
 
 TEST_CASE("wrong types name the key and the expected type", "[config]") {
-  CHECK_THAT(error_of("database:\n  port: abc\n"),
+  CHECK_THAT(config_error_of("database:\n  port: abc\n"),
              Catch::Contains("database.port: expected an integer, got \"abc\""));
-  CHECK_THAT(error_of("database:\n  port: 5432.5\n"), Catch::Contains("database.port: expected an integer"));
-  CHECK_THAT(error_of("database:\n  port: 99999999999\n"), Catch::Contains("database.port: integer out of range"));
-  CHECK_THAT(error_of("database:\n  backgroundmigrations:\n    enabled: maybe\n"),
+  CHECK_THAT(config_error_of("database:\n  port: 5432.5\n"), Catch::Contains("database.port: expected an integer"));
+  CHECK_THAT(config_error_of("database:\n  port: 99999999999\n"), Catch::Contains("database.port: integer out of range"));
+  CHECK_THAT(config_error_of("database:\n  backgroundmigrations:\n    enabled: maybe\n"),
              Catch::Contains("database.backgroundmigrations.enabled: expected a boolean"));
-  CHECK_THAT(error_of("database:\n  backgroundmigrations:\n    backoff:\n      multiplier: fast\n"),
+  CHECK_THAT(config_error_of("database:\n  backgroundmigrations:\n    backoff:\n      multiplier: fast\n"),
              Catch::Contains("database.backgroundmigrations.backoff.multiplier: expected a number"));
-  CHECK_THAT(error_of("database:\n  host: [a, b]\n"),
+  CHECK_THAT(config_error_of("database:\n  host: [a, b]\n"),
              Catch::Contains("database.host: expected a string, found a sequence"));
-  CHECK_THAT(error_of("database:\n  port:\n"), Catch::Contains("database.port: expected an integer, found an empty value"));
-  CHECK_THAT(error_of("database: localhost\n"),
+  CHECK_THAT(config_error_of("database:\n  port:\n"), Catch::Contains("database.port: expected an integer, found an empty value"));
+  CHECK_THAT(config_error_of("database: localhost\n"),
              Catch::Contains("database: expected a mapping of settings, found a scalar"));
-  CHECK_THAT(error_of("database:\n  host: a\n  host: b\n"), Catch::Contains("duplicate key database.host"));
+  CHECK_THAT(config_error_of("database:\n  host: a\n  host: b\n"), Catch::Contains("duplicate key database.host"));
 }
 
 TEST_CASE("bad durations name the key and the value", "[config]") {
-  const std::string msg = error_of("database:\n  backgroundmigrations:\n    jobinterval: 10\n");
+  const std::string msg = config_error_of("database:\n  backgroundmigrations:\n    jobinterval: 10\n");
   CHECK_THAT(msg, Catch::Contains("database.backgroundmigrations.jobinterval: invalid duration \"10\""));
   CHECK_THAT(msg, Catch::Contains("add a unit"));
-  CHECK_THAT(error_of("database:\n  connecttimeout: 5 minutes\n"),
+  CHECK_THAT(config_error_of("database:\n  connecttimeout: 5 minutes\n"),
              Catch::Contains("database.connecttimeout: invalid duration \"5 minutes\""));
-  CHECK_THAT(error_of("database:\n  backgroundmigrations:\n    locktimeout: -1s\n"),
+  CHECK_THAT(config_error_of("database:\n  backgroundmigrations:\n    locktimeout: -1s\n"),
              Catch::Contains("negative"));
 }
 
 TEST_CASE("ranges and choices are validated", "[config]") {
-  CHECK_THAT(error_of("database:\n  port: 0\n"), Catch::Contains("line 2: database.port: must be between 1 and 65535, got 0"));
-  CHECK_THAT(error_of("database:\n  port: 65536\n"), Catch::Contains("database.port"));
-  CHECK(load("database:\n  port: 65535\n").database.port == 65535);
-  CHECK_THAT(error_of("database:\n  backgroundmigrations:\n    maxjobretries: 0\n"),
+  CHECK_THAT(config_error_of("database:\n  port: 0\n"), Catch::Contains("line 2: database.port: must be between 1 and 65535, got 0"));
+  CHECK_THAT(config_error_of("database:\n  port: 65536\n"), Catch::Contains("database.port"));
+  CHECK(load_config("database:\n  port: 65535\n").database.port == 65535);
+  CHECK_THAT(config_error_of("database:\n  backgroundmigrations:\n    maxjobretries: 0\n"),
              Catch::Contains("maxjobretries: must be at least 1"));
-  CHECK_THAT(error_of("database:\n  backgroundmigrations:\n    workers: 65\n  pool:\n    maxopen: 100\n"),
+  CHECK_THAT(config_error_of("database:\n  backgroundmigrations:\n    workers: 65\n  pool:\n    maxopen: 100\n"),
              Catch::Contains("workers: must be between 1 and 64"));
-  CHECK_THAT(error_of("database:\n  pool:\n    maxopen: 0\n"), Catch::Contains("maxopen: must be at least 1"));
-  const std::string spare = error_of("database:\n  pool:\n    maxopen: 4\n  backgroundmigrations:\n    workers: 4\n");
+  CHECK_THAT(config_error_of("database:\n  pool:\n    maxopen: 0\n"), Catch::Contains("maxopen: must be at least 1"));
+  const std::string spare = config_error_of("database:\n  pool:\n    maxopen: 4\n  backgroundmigrations:\n    workers: 4\n");
   CHECK_THAT(spare, Catch::Contains("database.pool.maxopen is 4"));
   CHECK_THAT(spare, Catch::Contains("one spare connection"));
   CHECK_THAT(spare, Catch::Contains("at least workers + 1 = 5"));
-  CHECK_THAT(error_of("database:\n  backgroundmigrations:\n    backoff:\n      initial: 1m\n      max: 10s\n"),
+  CHECK_THAT(config_error_of("database:\n  backgroundmigrations:\n    backoff:\n      initial: 1m\n      max: 10s\n"),
              Catch::Contains("backoff.initial (1m) must not exceed database.backgroundmigrations.backoff.max (10s)"));
-  CHECK_THAT(error_of("database:\n  backgroundmigrations:\n    backoff:\n      multiplier: 0.5\n"),
+  CHECK_THAT(config_error_of("database:\n  backgroundmigrations:\n    backoff:\n      multiplier: 0.5\n"),
              Catch::Contains("multiplier: must be at least 1, got 0.5"));
-  CHECK_THAT(error_of("database:\n  backgroundmigrations:\n    backoff:\n      jitter: 1\n"),
+  CHECK_THAT(config_error_of("database:\n  backgroundmigrations:\n    backoff:\n      jitter: 1\n"),
              Catch::Contains("jitter: must be at least 0 and less than 1, got 1"));
-  CHECK_THAT(error_of("database:\n  backgroundmigrations:\n    leaseduration: 0\n"),
+  CHECK_THAT(config_error_of("database:\n  backgroundmigrations:\n    leaseduration: 0\n"),
              Catch::Contains("leaseduration: must be at least 1ms, got 0s"));
-  CHECK_THAT(error_of("log:\n  level: verbose\n"),
+  CHECK_THAT(config_error_of("log:\n  level: verbose\n"),
              Catch::Contains("log.level: must be one of trace, debug, info, warn, error; got \"verbose\""));
-  CHECK_THAT(error_of("log:\n  formatter: xml\n"), Catch::Contains("log.formatter: must be one of json, text"));
-  CHECK_THAT(error_of("database:\n  sslmode: sometimes\n"), Catch::Contains("database.sslmode: must be one of"));
+  CHECK_THAT(config_error_of("log:\n  formatter: xml\n"), Catch::Contains("log.formatter: must be one of json, text"));
+  CHECK_THAT(config_error_of("database:\n  sslmode: sometimes\n"), Catch::Contains("database.sslmode: must be one of"));
 }
 
 TEST_CASE("empty, non-mapping and malformed documents are rejected", "[config]") {
-  CHECK_THAT(error_of(""), Catch::Contains("is empty"));
-  CHECK_THAT(error_of("# only a comment\n"), Catch::Contains("is empty"));
-  CHECK_THAT(error_of("- a\n- b\n"), Catch::Contains("top level must be a mapping"));
-  CHECK_THAT(error_of("just text"), Catch::Contains("top level must be a mapping"));
-  CHECK_THAT(error_of("a: 1\n---\nb: 2\n"), Catch::Contains("2 YAML documents"));
-  CHECK(error_of("database:\n  host: x\n  port: 1: 2\n") == "config: line 3, column 10: invalid YAML: illegal map value");
+  CHECK_THAT(config_error_of(""), Catch::Contains("is empty"));
+  CHECK_THAT(config_error_of("# only a comment\n"), Catch::Contains("is empty"));
+  CHECK_THAT(config_error_of("- a\n- b\n"), Catch::Contains("top level must be a mapping"));
+  CHECK_THAT(config_error_of("just text"), Catch::Contains("top level must be a mapping"));
+  CHECK_THAT(config_error_of("a: 1\n---\nb: 2\n"), Catch::Contains("2 YAML documents"));
+  CHECK(config_error_of("database:\n  host: x\n  port: 1: 2\n") == "config: line 3, column 10: invalid YAML: illegal map value");
 }
 
 TEST_CASE("environment overrides win over the file", "[config]") {
-  const cfg::Config c = load("database:\n  port: 6000\n  password: fromfile\n",
+  const cfg::Config c = load_config("database:\n  port: 6000\n  password: fromfile\n",
                              {{"REGISTRY_DATABASE_PORT", "7000"},
                               {"REGISTRY_DATABASE_PASSWORD", "fromenv"},
                               {"REGISTRY_DATABASE_BACKGROUNDMIGRATIONS_JOBINTERVAL", "250ms"},
@@ -248,32 +237,32 @@ TEST_CASE("environment overrides win over the file", "[config]") {
   for (const auto& [text, want] : std::map<std::string, bool>{{"true", true}, {"yes", true}, {"1", true},
                                                               {"false", false}, {"no", false}, {"0", false}}) {
     INFO(text);
-    CHECK(load("{}", {{"REGISTRY_DATABASE_BACKGROUNDMIGRATIONS_ENABLED", text}}).backgroundmigrations.enabled == want);
+    CHECK(load_config("{}", {{"REGISTRY_DATABASE_BACKGROUNDMIGRATIONS_ENABLED", text}}).backgroundmigrations.enabled == want);
   }
 }
 
 TEST_CASE("environment errors name the variable", "[config]") {
-  CHECK_THAT(error_of("{}", {{"REGISTRY_DATABASE_PORT", "five"}}),
+  CHECK_THAT(config_error_of("{}", {{"REGISTRY_DATABASE_PORT", "five"}}),
              Catch::Contains("environment variable REGISTRY_DATABASE_PORT (database.port): expected an integer"));
-  CHECK_THAT(error_of("{}", {{"REGISTRY_DATABASE_BACKGROUNDMIGRATIONS_JOBINTERVAL", "10"}}),
+  CHECK_THAT(config_error_of("{}", {{"REGISTRY_DATABASE_BACKGROUNDMIGRATIONS_JOBINTERVAL", "10"}}),
              Catch::Contains("REGISTRY_DATABASE_BACKGROUNDMIGRATIONS_JOBINTERVAL"));
-  CHECK_THAT(error_of("{}", {{"REGISTRY_HTTP_DEBUG_PROMETHEUS_ENABLED", "on-ish"}}),
+  CHECK_THAT(config_error_of("{}", {{"REGISTRY_HTTP_DEBUG_PROMETHEUS_ENABLED", "on-ish"}}),
              Catch::Contains("REGISTRY_HTTP_DEBUG_PROMETHEUS_ENABLED"));
   // Out-of-range values from the environment point at the variable, not at a file line.
-  CHECK_THAT(error_of("{}", {{"REGISTRY_DATABASE_PORT", "0"}}),
+  CHECK_THAT(config_error_of("{}", {{"REGISTRY_DATABASE_PORT", "0"}}),
              Catch::Contains("database.port (from environment variable REGISTRY_DATABASE_PORT): must be between"));
 }
 
 TEST_CASE("the password never appears in an error message", "[config][secret]") {
   const std::string quoted = std::string("\"") + kSecret + "\"";
   const std::string messages[] = {
-      error_of(std::string("database:\n  password: [") + kSecret + ", 2]\n"),
-      error_of(std::string("database:\n  password: {") + kSecret + ": 1}\n"),
-      error_of(std::string("database:\n  password: ") + kSecret + "\n  port: 0\n"),
-      error_of(std::string("database:\n  password: ") + kSecret + "\n  port: [1\n"),
-      error_of(std::string("database:\n  password: ") + quoted + "\n  bogus: 1\n"),
-      error_of("{}", {{"REGISTRY_DATABASE_PASSWORD", kSecret}, {"REGISTRY_DATABASE_PORT", "x"}}),
-      error_of("{}", {{"REGISTRY_DATABASE_PASSWORD", kSecret}, {"REGISTRY_LOG_LEVEL", "loud"}}),
+      config_error_of(std::string("database:\n  password: [") + kSecret + ", 2]\n"),
+      config_error_of(std::string("database:\n  password: {") + kSecret + ": 1}\n"),
+      config_error_of(std::string("database:\n  password: ") + kSecret + "\n  port: 0\n"),
+      config_error_of(std::string("database:\n  password: ") + kSecret + "\n  port: [1\n"),
+      config_error_of(std::string("database:\n  password: ") + quoted + "\n  bogus: 1\n"),
+      config_error_of("{}", {{"REGISTRY_DATABASE_PASSWORD", kSecret}, {"REGISTRY_DATABASE_PORT", "x"}}),
+      config_error_of("{}", {{"REGISTRY_DATABASE_PASSWORD", kSecret}, {"REGISTRY_LOG_LEVEL", "loud"}}),
   };
   for (const auto& msg : messages) {
     INFO(msg);
@@ -281,7 +270,7 @@ TEST_CASE("the password never appears in an error message", "[config][secret]") 
   }
   CHECK_THAT(messages[0], Catch::Contains("database.password: expected a string, found a sequence"));
   CHECK_THAT(messages[1], Catch::Contains("database.password"));
-  const cfg::Config c = load(std::string("database:\n  password: ") + kSecret + "\n");
+  const cfg::Config c = load_config(std::string("database:\n  password: ") + kSecret + "\n");
   CHECK(cfg::display(*cfg::find_key("database.password"), c) == "<redacted>");
 }
 
@@ -356,7 +345,7 @@ TEST_CASE("the key table drives env names and reload decisions", "[config]") {
 }
 
 TEST_CASE("liveness keys default to 10s idle, 5s interval, 3 probes and a 30s user timeout", "[config][liveness]") {
-  const cfg::Config c = load("{}");
+  const cfg::Config c = load_config("{}");
   CHECK(c.database.keepalives.idle == 10s);
   CHECK(c.database.keepalives.interval == 5s);
   CHECK(c.database.keepalives.count == 3);
@@ -369,7 +358,7 @@ TEST_CASE("liveness keys default to 10s idle, 5s interval, 3 probes and a 30s us
 }
 
 TEST_CASE("liveness keys are read from the file and turned into libpq options", "[config][liveness]") {
-  const cfg::Config c = load(R"(
+  const cfg::Config c = load_config(R"(
 database:
   keepalives:
     idle: 2s
@@ -397,7 +386,7 @@ database:
 }
 
 TEST_CASE("liveness keys have environment overrides", "[config][liveness]") {
-  const cfg::Config c = load("database:\n  keepalives:\n    idle: 20s\n",
+  const cfg::Config c = load_config("database:\n  keepalives:\n    idle: 20s\n",
                              {{"REGISTRY_DATABASE_KEEPALIVES_IDLE", "3s"},
                               {"REGISTRY_DATABASE_KEEPALIVES_INTERVAL", "2s"},
                               {"REGISTRY_DATABASE_KEEPALIVES_COUNT", "6"},
@@ -410,12 +399,12 @@ TEST_CASE("liveness keys have environment overrides", "[config][liveness]") {
 }
 
 TEST_CASE("liveness keys reject values libpq cannot express", "[config][liveness]") {
-  CHECK_THAT(error_of("database:\n  keepalives:\n    idle: 500ms\n"),
+  CHECK_THAT(config_error_of("database:\n  keepalives:\n    idle: 500ms\n"),
              Catch::Contains("line 3: database.keepalives.idle: must be at least 1s, got 500ms"));
-  CHECK_THAT(error_of("database:\n  keepalives:\n    interval: 0s\n"),
+  CHECK_THAT(config_error_of("database:\n  keepalives:\n    interval: 0s\n"),
              Catch::Contains("line 3: database.keepalives.interval: must be at least 1s, got 0s"));
-  CHECK_THAT(error_of("database:\n  keepalives:\n    count: 0\n"),
+  CHECK_THAT(config_error_of("database:\n  keepalives:\n    count: 0\n"),
              Catch::Contains("line 3: database.keepalives.count: must be at least 1, got 0"));
-  CHECK_THAT(error_of("database:\n  tcpusertimeout: 30\n"),
+  CHECK_THAT(config_error_of("database:\n  tcpusertimeout: 30\n"),
              Catch::Contains("database.tcpusertimeout: invalid duration \"30\""));
 }
