@@ -48,5 +48,6 @@ void fleet(const Options& options, Report& report);
 void throttle_accuracy(const Options& options, Report& report);
 void footprint(const Options& options, Report& report);
 void reference_pacing(const BackfillResult& backfill, Report& report);
+void pickup_latency(const Options& options, Report& report);
 
 }  // namespace bbmd::bench
