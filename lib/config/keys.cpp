@@ -104,7 +104,7 @@ std::vector<KeyInfo> build_table() {
                                                                {.range = between(1, 64)}),
       key<T::boolean, &C::backgroundmigrations, &Bbm::listen>(
           "database.backgroundmigrations.listen",
-          "wake idle workers on a queued migration or a status change (LISTEN on one more connection; "
+          "wake idle workers on a queued or resumed migration (LISTEN on one more connection; "
           "false behind a transaction pooler)"),
       key<T::duration, &C::backgroundmigrations, &Bbm::leaseduration>(
           "database.backgroundmigrations.leaseduration", "how long a job lease lasts without renewal",

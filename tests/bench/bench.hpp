@@ -49,5 +49,6 @@ void throttle_accuracy(const Options& options, Report& report);
 void footprint(const Options& options, Report& report);
 void reference_pacing(const BackfillResult& backfill, Report& report);
 void pickup_latency(const Options& options, Report& report);
+void registry_queue_shape(const Options& options, Report& report);
 
 }  // namespace bbmd::bench

@@ -1,6 +1,6 @@
 #pragma once
 // Operator edits at once: one connection of its own LISTENs for the migrations table's change
-// notifications (a new row, a status change) and wakes the idle workers. Only a hint: workers
+// notifications (a new row, a migration made active) and wakes the idle workers. Only a hint: workers
 // still poll every backoff.max, so a notification lost while this reconnects costs one poll.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

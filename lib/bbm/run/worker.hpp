@@ -46,7 +46,7 @@ class Worker {
   void stop();
   // Stage 2: ask the server to cancel the in-flight statement; the job's lease is then released.
   boost::asio::awaitable<void> cancel_in_flight();
-  // A migration was queued or changed status (ChangeListener): an idle or failing worker's
+  // A migration was queued or made active (ChangeListener): an idle or failing worker's
   // backoff sleep ends now, one that is mid-pass skips its next such sleep. A job interval, a
   // WAL-rate pause and the startup jitter are pacing, not polling, and are kept.
   void wake();
