@@ -89,9 +89,9 @@ TEST_CASE("serve's change listener reconnects after its session is killed and wa
   IdleListeningServe f(300, "touch", bbmd::e2e::touch_sql());
   auto& db = f.db;
   INFO(f.serve->err());
-  REQUIRE(db.count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bbmd-listen'") == 1);
+  REQUIRE(db.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'bbmd-listen'") == 1);
 
-  db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'bbmd-listen'");
+  db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'bbmd-listen'");
   REQUIRE(poll_until([&] { return !log_lines(f.serve->err(), kWorker, "change listener lost its connection; workers poll until it is back").empty(); }, 10s));
   REQUIRE(poll_until([&] { return log_lines(f.serve->err(), kWorker, "listening for migration changes").size() == 2; }, 10s));
 
@@ -108,7 +108,7 @@ TEST_CASE("serve with backgroundmigrations.listen false opens no LISTEN session"
   INFO(serve->err());
   // The worker has polled and gone idle, so every session serve opens at start exists.
   REQUIRE(poll_until([&] { return !log_lines(serve->err(), kWorker, "worker sleeping").empty(); }, 10s));
-  REQUIRE(db.count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bbmd'") >= 1);
-  CHECK(db.count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bbmd-listen'") == 0);
+  REQUIRE(db.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'bbmd'") >= 1);
+  CHECK(db.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'bbmd-listen'") == 0);
   CHECK(log_lines(serve->err(), kWorker, "listening for migration changes").empty());
 }

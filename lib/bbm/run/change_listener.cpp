@@ -37,6 +37,8 @@ boost::asio::awaitable<void> ChangeListener::run() {
     bool listened = false;
     try {
       conn_ = co_await db::Connection::connect(ex_, params_);
+      // stop() may have come while this connected, when there was no connection to close.
+      if (stopping_) break;
       co_await conn_->execute_script("listen", "LISTEN " + std::string(sql::kChangeChannel));
       listened = true;
       logger().info("listening for migration changes", {{"channel", sql::kChangeChannel}});

@@ -14,7 +14,7 @@ namespace bbmd::bbm::sql {
 inline constexpr std::string_view kMigrationsTable = "batched_background_migrations";
 inline constexpr std::string_view kJobsTable = "background_migration_jobs";
 // The channel the migrations table's trigger NOTIFYs on a new row or a migration made active
-// (sql/schema/20261203140000_bbm_change_notify.up.sql); the payload is the row's id.
+// (sql/schema/20260104000000_bbm_change_notify.up.sql); the payload is the row's id.
 inline constexpr std::string_view kChangeChannel = "bbm_changes";
 
 // The template with every placeholder replaced. Only for bbm's own constant text: a quoted
