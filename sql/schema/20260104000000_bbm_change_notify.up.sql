@@ -1,5 +1,5 @@
 -- Operator edits take effect at once: a new migration row, and a migration made active (resumed,
--- or queued again), send a NOTIFY on bbm_changes with the row's id, so `bbmd serve` wakes its
+-- or queued again), send a NOTIFY on bbmd_changes with the row's id, so `bbmd serve` wakes its
 -- idle workers instead of waiting for the next poll (database.backgroundmigrations.listen).
 -- Only changes that give workers something to do: a pause needs no wake-up (every lease re-reads
 -- the status under the row lock), nor does bbmd's own start (active -> running). Nor does a
@@ -14,7 +14,7 @@ CREATE OR REPLACE FUNCTION bbm_notify_change() RETURNS trigger LANGUAGE plpgsql 
 BEGIN
   -- 1: active (see lib/bbm/model/status_codes.hpp).
   IF TG_OP = 'INSERT' OR (NEW.status = 1 AND OLD.status IS DISTINCT FROM 1) THEN
-    PERFORM pg_notify('bbm_changes', NEW.id::text);
+    PERFORM pg_notify('bbmd_changes', NEW.id::text);
   END IF;
   RETURN NULL;
 END

@@ -39,7 +39,7 @@ boost::asio::awaitable<void> ChangeListener::run() {
       conn_ = co_await db::Connection::connect(ex_, params_);
       // stop() may have come while this connected, when there was no connection to close.
       if (stopping_) break;
-      co_await conn_->execute_script("listen", "LISTEN " + std::string(sql::kChangeChannel));
+      co_await conn_->execute_script("bbm_listen", "LISTEN " + std::string(sql::kChangeChannel));
       listened = true;
       logger().info("listening for migration changes", {{"channel", sql::kChangeChannel}});
       co_await listen();
