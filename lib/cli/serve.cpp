@@ -12,6 +12,7 @@
 
 #include "bbm/run/batch_sizer.hpp"
 #include "bbm/report/progress_collector.hpp"
+#include "bbm/run/change_listener.hpp"
 #include "bbm/run/worker.hpp"
 #include "bbm/store/readiness_check.hpp"
 #include "cli/commands.hpp"
@@ -123,6 +124,14 @@ class Daemon {
       });
       workers_.push_back(std::move(worker));
     }
+    if (!cfg_.backgroundmigrations.listen) return;
+    listener_ = std::make_unique<bbm::ChangeListener>(
+        ioc_.get_executor(), db::conn_params(cfg_.database, "bbmd-listen"),
+        [this] {
+          for (auto& w : workers_) w->wake();
+        },
+        cfg_.backgroundmigrations.backoff.max);
+    spawn("change listener", listener_->run());
   }
 
   // Every task's exception reaches the log: nothing fails silently.
@@ -187,6 +196,7 @@ class Daemon {
   awaitable<void> shutdown() {
     notify_stopping();
     for (auto& w : workers_) w->stop();
+    if (listener_) listener_->stop();
     // Workers mid-batch keep their connection; one waiting to connect (database down) gives up now.
     pool_->close();
     collector_->stop();
@@ -220,6 +230,7 @@ class Daemon {
   std::shared_ptr<db::Pool> pool_;
   std::unique_ptr<http::Server> server_;
   std::vector<std::unique_ptr<bbm::Worker>> workers_;
+  std::unique_ptr<bbm::ChangeListener> listener_;
   std::unique_ptr<bbm::ProgressCollector> collector_;
   std::unique_ptr<schema::PendingMonitor> pending_;
   asio::signal_set signals_;

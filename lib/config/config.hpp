@@ -127,6 +127,11 @@ struct BackgroundMigrations {
   Duration jobinterval{0};  // minimum gap between two job starts of one worker
   int maxjobretries = 3;    // total attempts a job gets before its migration fails with code 4
   int workers = 1;
+  // LISTEN for the migrations table's change notifications on one extra connection, so a queued
+  // migration or a status flip wakes idle workers at once; polling stays the fallback. Must be
+  // false behind a transaction pooler, which cannot keep a LISTEN (README, "Through a
+  // connection pooler").
+  bool listen = true;
   Duration leaseduration{std::chrono::minutes(5)};
   Duration statementtimeout{std::chrono::minutes(1)};
   Duration locktimeout{std::chrono::seconds(5)};

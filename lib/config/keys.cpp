@@ -107,6 +107,10 @@ std::vector<KeyInfo> build_table() {
       key<T::integer, &C::backgroundmigrations, &Bbm::workers>("database.backgroundmigrations.workers",
                                                                "concurrent workers in this process",
                                                                {.range = between(1, 64)}),
+      key<T::boolean, &C::backgroundmigrations, &Bbm::listen>(
+          "database.backgroundmigrations.listen",
+          "wake idle workers on a queued or resumed migration (LISTEN on one more connection; "
+          "false behind a transaction pooler)"),
       key<T::duration, &C::backgroundmigrations, &Bbm::leaseduration>(
           "database.backgroundmigrations.leaseduration", "how long a job lease lasts without renewal",
           {.range = at_least(1)}),

@@ -520,6 +520,27 @@ asio::awaitable<Result> Connection::execute_script(std::string_view name, std::s
   co_return co_await impl_->roundtrip(name, send);
 }
 
+asio::awaitable<std::vector<Notification>> Connection::notifications() {
+  Impl& d = *impl_;
+  if (d.busy) throw std::logic_error("db::Connection: a query is running on this connection");
+  if (d.broken || !d.conn) throw Error(ErrorKind::connection_lost, "", "connection is broken or closed");
+  d.busy = true;  // a query sent meanwhile would take the replies this wait reads
+  struct Idle {
+    bool& busy;
+    ~Idle() { busy = false; }
+  } idle{d.busy};
+  std::vector<Notification> out;
+  for (;;) {
+    if (!PQconsumeInput(d.conn.get()) || PQstatus(d.conn.get()) == CONNECTION_BAD) d.fail_lost("connection lost");
+    while (PGnotify* n = PQnotifies(d.conn.get())) {
+      out.push_back({n->relname, n->extra ? n->extra : "", n->be_pid});
+      PQfreemem(n);
+    }
+    if (!out.empty()) co_return out;
+    if (auto ec = co_await d.wait(asio::posix::stream_descriptor::wait_read)) d.fail_wait(ec);
+  }
+}
+
 asio::awaitable<void> Connection::cancel() {
   if (!impl_->conn) co_return;
   const int pid = backend_pid();

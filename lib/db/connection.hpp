@@ -48,6 +48,13 @@ class PipelineError : public Error {
   std::size_t index_;
 };
 
+// A NOTIFY the session received on a channel it LISTENs to.
+struct Notification {
+  std::string channel;
+  std::string payload;
+  int sender_pid = 0;  // the server process that sent it
+};
+
 // Called after every round trip with its name, duration and outcome (metrics hook).
 using QueryObserver = std::function<void(std::string_view name, double seconds, bool ok)>;
 
@@ -92,6 +99,12 @@ class Connection {
   // the script has its own BEGIN/COMMIT. Returns the last statement's result; the first
   // failing statement throws db::Error and the rest are skipped.
   asio::awaitable<Result> execute_script(std::string_view name, std::string_view sql);
+
+  // Waits, without a query in flight, until the server sends at least one notification (after a
+  // LISTEN on this connection) and returns every one that has arrived, including any that came
+  // with earlier results. Throws db::Error (connection_lost) when the session ends; a cancelled
+  // wait propagates as in query(). Not reported to the observer: it is no round trip.
+  asio::awaitable<std::vector<Notification>> notifications();
 
   // Asks the server to cancel the running statement, from a short sibling session (best effort),
   // in the server process backend_pid() names.

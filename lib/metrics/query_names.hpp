@@ -14,8 +14,7 @@ inline constexpr auto kQueryNames = std::to_array<std::string_view>({
     "begin", "commit", "rollback", "cancel_backend", "readiness",
     // bbm: listing, holds and estimates
     "bbm_runnable_migrations", "bbm_migration_by_id", "bbm_hold_migration", "bbm_clear_hold",
-    "bbm_fail_migration", "bbm_estimate_tuples", "bbm_estimate_analyzed", "bbm_estimate_key_ceiling", "bbm_store_estimate",
-    "bbm_progress",
+    "bbm_fail_migration", "bbm_estimate_tuples", "bbm_store_estimate", "bbm_progress", "bbm_listen",
     // bbm: operator verbs and `background-migrate run`
     "bbm_pause", "bbm_resume", "bbm_retry_migrations", "bbm_retry_jobs", "bbm_unfinished", "bbm_id_named",
     "bbm_exists",

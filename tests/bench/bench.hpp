@@ -48,5 +48,10 @@ void fleet(const Options& options, Report& report);
 void throttle_accuracy(const Options& options, Report& report);
 void footprint(const Options& options, Report& report);
 void reference_pacing(const BackfillResult& backfill, Report& report);
+void pickup_latency(const Options& options, Report& report);
+void registry_queue_shape(const Options& options, Report& report);
+void batch_thousand(const Options& options, Report& report);
+void unprepared(const Options& options, Report& report);
+void big_fleet(const Options& options, Report& report);
 
 }  // namespace bbmd::bench

@@ -81,12 +81,38 @@ void expect_each_row_once(test::TestDatabase& db, const std::string& table, long
   }
 }
 
+double process_cpu_seconds(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (stat.empty()) return 0;
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i >= 14) ticks += std::stod(field);
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double bbmd_backends_cpu_seconds(test::TestDatabase& db) {
+  double seconds = 0;
+  for (const auto& row : db.rows("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                 "AND application_name IN ('bbmd', 'bbmd-listen')")) {
+    seconds += process_cpu_seconds(std::stol(row[0]));
+  }
+  return seconds;
+}
+
 test::ConfigOverrides bench_config(const test::ConfigOverrides& extra) {
   test::ConfigOverrides values = {
       {"database.backgroundmigrations.backoff.initial", "250ms"},
       {"database.backgroundmigrations.backoff.max", "10s"},
       {"database.backgroundmigrations.leaseduration", "5m"},
       {"database.backgroundmigrations.batchsize.adaptive", "false"},
+      // Direct connections, bbmd's own sessions: the setting a DBA uses without a pooler.
+      // Scenario 11 measures the pooler's setting, false.
+      {"database.preparedstatements", "true"},
   };
   for (const auto& [k, v] : extra) values[k] = v;
   return values;
@@ -118,18 +144,9 @@ long Serve::rss_kb() const {
   throw BenchError("no VmRSS for bbmd serve");
 }
 
-double Serve::cpu_seconds() const {
-  std::ifstream in("/proc/" + std::to_string(process_->pid()) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i >= 14) ticks += std::stod(field);
-  }
-  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
+double Serve::cpu_seconds() const { return process_cpu_seconds(process_->pid()); }
+
+long Serve::pid() const { return process_->pid(); }
 
 void Serve::stop() {
   process_->signal(SIGTERM);

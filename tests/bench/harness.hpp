@@ -38,6 +38,12 @@ double migration_seconds(test::TestDatabase& db, const std::vector<std::int64_t>
 // Throws BenchError unless every row of `table` was changed exactly once (the `touch` function).
 void expect_each_row_once(test::TestDatabase& db, const std::string& table, long long rows);
 
+// User + system CPU seconds of a process so far, from /proc/<pid>/stat (0 if it is gone).
+double process_cpu_seconds(long pid);
+// CPU seconds so far of the server processes serving bbmd's sessions (application_name bbmd and
+// bbmd-listen) in `db`'s database: the backend side of bbmd's cost. Read before bbmd stops.
+double bbmd_backends_cpu_seconds(test::TestDatabase& db);
+
 // Operator defaults for pacing (backoff, lease), no startup jitter, fixed batch size, plus `extra`.
 test::ConfigOverrides bench_config(const test::ConfigOverrides& extra = {});
 
@@ -52,6 +58,7 @@ class Serve {
   [[nodiscard]] std::string scrape() const;       // the Prometheus text of /metrics
   [[nodiscard]] long rss_kb() const;              // VmRSS from /proc
   [[nodiscard]] double cpu_seconds() const;       // user + system time so far
+  [[nodiscard]] long pid() const;
   void stop();                                    // SIGTERM; throws BenchError unless it exits 0
 
  private:

@@ -17,6 +17,7 @@ using bbmd::bench::Options;
 using bbmd::bench::Report;
 
 int only = 0;  // 0: every scenario
+constexpr int kLastScenario = 12;
 
 void run_scenario(const std::string& name, Report& report, const std::function<void()>& body) {
   if (only != 0 && name.rfind(std::to_string(only) + ".", 0) != 0 && !(only == 1 && name[0] == '7')) return;
@@ -36,10 +37,10 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--quick") {
       options.quick = true;
-    } else if (arg == "--only" && i + 1 < argc && std::atoi(argv[i + 1]) >= 1 && std::atoi(argv[i + 1]) <= 6) {
+    } else if (arg == "--only" && i + 1 < argc && std::atoi(argv[i + 1]) >= 1 && std::atoi(argv[i + 1]) <= kLastScenario) {
       only = std::atoi(argv[++i]);
     } else {
-      std::cerr << "usage: " << argv[0] << " [--quick] [--only 1..6]\n";
+      std::cerr << "usage: " << argv[0] << " [--quick] [--only 1.." << kLastScenario << "]\n";
       return 2;
     }
   }
@@ -57,6 +58,11 @@ int main(int argc, char** argv) {
   run_scenario("5. throttle accuracy", report, [&] { throttle_accuracy(options, report); });
   run_scenario("6. footprint", report, [&] { footprint(options, report); });
   if (backfill_ran) run_scenario("7. reference pacing", report, [&] { reference_pacing(backfill, report); });
+  run_scenario("8. operator edits: pickup latency", report, [&] { pickup_latency(options, report); });
+  run_scenario("9. registry queue shape", report, [&] { registry_queue_shape(options, report); });
+  run_scenario("10. per-job cost at batch 1000", report, [&] { batch_thousand(options, report); });
+  run_scenario("11. without prepared statements", report, [&] { unprepared(options, report); });
+  run_scenario("12. fleet of 8 processes on 16 tables", report, [&] { big_fleet(options, report); });
 
   report.print_summary();
   if (report.has_errors()) return 1;

@@ -46,7 +46,8 @@ TEST_CASE("through PgBouncer two serve processes of two workers migrate a table,
   ConfigFile cfg(bouncer.config(db.name()), {{"database.backgroundmigrations.workers", "2"},
                                              {"database.backgroundmigrations.maxjobspertable", "4"},
                                              {"database.pool.maxopen", "4"},
-                                             {"database.preparedstatements", prepared}});
+                                             {"database.preparedstatements", prepared},
+                                             {"database.backgroundmigrations.listen", "false"}});
   cfg.dir().write("functions/paced.sql", bbmd::e2e::sleepy_touch_sql("0.02"));
   const auto id = bbmd::e2e::queue_t_migration(db, "20260101000001_through_pgbouncer", "paced", 3000, 50);
 

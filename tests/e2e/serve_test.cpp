@@ -244,7 +244,8 @@ TEST_CASE("SIGTERM during a long batch: exit 0 after the shutdown timeout, lease
   std::optional<bbmd::test::PgBouncer> bouncer;
   if (through_pgbouncer) bouncer.emplace(db.config());
   ConfigFile cfg(bouncer ? bouncer->config(db.name()) : db.config(),
-                 {{"database.backgroundmigrations.shutdowntimeout", "1s"}});
+                 {{"database.backgroundmigrations.shutdowntimeout", "1s"},
+                  {"database.backgroundmigrations.listen", bouncer ? "false" : "true"}});
   cfg.dir().write("functions/slow.sql", bbmd::e2e::sleepy_touch_sql("30"));
   const auto id = bbmd::e2e::queue_t_migration(db, "20260101000005_long_batch", "slow", 200, 100);
 

@@ -151,6 +151,45 @@ TEST_CASE("one step goes from job to job: each batch's commit leases the next ra
         Rows{{"101", "t", "t"}, {"201", "t", "t"}});
 }
 
+// The registry queues id-keyset migrations up to the largest bigint, so the last range's batch
+// still asks for a next one: finding no key left and no job unfinished, its commit finishes the
+// migration (the job row and the migration row carry the same transaction id), and no lease
+// runs after it.
+TEST_CASE("the batch that runs the last range finishes a migration queued past its last key in the same commit",
+          "[bbm][chain]") {
+  TestDatabase db;
+  const auto id = three_batches(db);
+  db.exec("UPDATE batched_background_migrations SET max_value = 9223372036854775807 WHERE id = " + std::to_string(id));
+
+  // One step: its last job's commit ends the migration (no lease after it, no second step).
+  CHECK(drive(db, WorkRegistry{}, id, chaining()) == Kinds{StepResult::Kind::migration_finished});
+  CHECK(chained_jobs(db) == Rows{{"1", "100", "2", "1", "f"}, {"101", "200", "2", "1", "t"},
+                                 {"201", "300", "2", "1", "t"}});
+  CHECK(db.rows("SELECT m.status, m.finished_at IS NOT NULL, m.xmin = j.xmin FROM batched_background_migrations m "
+                "JOIN background_migration_jobs j ON j.batched_background_migration_id = m.id AND j.min_value = 201") ==
+        Rows{{"2", "t", "t"}});
+  CHECK(db.count("SELECT count(*) FROM t WHERE b IS DISTINCT FROM a") == 0);
+}
+
+// A job left unfinished (here: failed, attempts left) keeps the migration open: the commit of the
+// last range does not finish it, and the next step retries that job.
+TEST_CASE("the last range's commit leaves a migration with a failed job open", "[bbm][chain]") {
+  TestDatabase db;
+  const auto id = three_batches(db);
+  db.exec("UPDATE batched_background_migrations SET max_value = 9223372036854775807 WHERE id = " + std::to_string(id));
+  db.exec("INSERT INTO background_migration_jobs (batched_background_migration_id, min_value, max_value, status, "
+          "attempts) VALUES (" + std::to_string(id) + ", 1, 100, 3, 1)");
+  db.exec("UPDATE t SET b = a WHERE id <= 100");
+
+  const auto kinds = drive(db, WorkRegistry{}, id, chaining());
+  CHECK(kinds.front() == StepResult::Kind::job_finished);
+  CHECK(kinds.back() == StepResult::Kind::migration_finished);
+  CHECK(db.rows("SELECT m.status, m.xmin = j.xmin FROM batched_background_migrations m "
+                "JOIN background_migration_jobs j ON j.batched_background_migration_id = m.id AND j.min_value = 201") ==
+        Rows{{"2", "f"}});
+  CHECK(db.count("SELECT count(*) FROM background_migration_jobs WHERE status <> 2") == 0);
+}
+
 TEST_CASE("a step with stay_for 0 runs one job and leases nothing ahead", "[bbm][chain]") {
   TestDatabase db;
   const auto id = three_batches(db);
@@ -260,7 +299,7 @@ asio::awaitable<std::optional<bbmd::bbm::Job>> chain_with(bbmd::db::Connection& 
   const bbmd::bbm::ChainRequest request{100, options, nullptr};
   const auto statements = bbmd::bbm::chained_lease(m, target, request, lookahead);
   const auto results = co_await conn.pipeline("test_chain", statements);
-  co_return bbmd::bbm::chained_job(results.back());
+  co_return bbmd::bbm::chained_job(results[bbmd::bbm::kChainCut]);
 }
 
 using Range = std::pair<std::int64_t, std::int64_t>;

@@ -48,6 +48,13 @@ boost::asio::awaitable<StepResult> Runner::step(Store& store, Checks& checks, co
   for (;;) {
     auto r = co_await run_one(store, checks, m, std::move(carried), may_chain(context()));
     reporter_.report(m, r);
+    if (r.finished_migration) {
+      // Reported as the step-by-step lease's end would be: the job above, then the migration.
+      auto end = StepResult::of(StepResult::Kind::migration_finished);
+      end.job_started = r.job_started;
+      reporter_.report(m, end);
+      co_return end;
+    }
     if (!next_step(r, context()).stay) {
       if (r.chained) co_await store.release(*r.chained);
       co_return r;
@@ -189,6 +196,7 @@ boost::asio::awaitable<void> Runner::run_job(Store& store, Checks& checks, const
     if (out.lookahead_seconds) r.batching_query_seconds.push_back(*out.lookahead_seconds);
     r.kind = StepResult::Kind::job_finished;
     r.chained = std::move(out.chained);
+    r.finished_migration = out.finished_migration;
     r.job = std::move(run);
     co_return;
   } catch (const db::Error& e) {

@@ -59,10 +59,17 @@ void Worker::reconfigure(const WorkerOptions& options) {
   backoff_.set_policy(options.backoff);
 }
 
-boost::asio::awaitable<void> Worker::sleep(std::chrono::milliseconds delay) {
-  if (delay.count() <= 0 || stopping_) co_return;
+void Worker::wake() {
+  woken_ = true;
+  if (wakeable_) timer_.cancel();
+}
+
+boost::asio::awaitable<void> Worker::sleep(std::chrono::milliseconds delay, bool wakeable) {
+  if (delay.count() <= 0 || stopping_ || (wakeable && woken_)) co_return;
+  wakeable_ = wakeable;
   timer_.expires_after(delay);
   co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  wakeable_ = false;
 }
 
 boost::asio::awaitable<void> Worker::run() {
@@ -71,6 +78,7 @@ boost::asio::awaitable<void> Worker::run() {
   co_await sleep(jitter);
   while (!stopping_) {
     const auto start = Clock::now();
+    woken_ = false;  // a change notified from here on is one this pass may not have seen
     const auto outcome = co_await pass();
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
     const auto since_job = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - job_started_.value_or(start));
@@ -81,7 +89,7 @@ boost::asio::awaitable<void> Worker::run() {
       metrics_.slept(sleep_reason(outcome), delay.count() / 1000.0);
       runner_.logger().debug("worker sleeping", {{log::kReason, sleep_reason(outcome)}, {"sleep_s", delay.count() / 1000.0}});
     }
-    co_await sleep(delay);
+    co_await sleep(delay, outcome != PassOutcome::worked && !paced_for_);
   }
   runner_.logger().info("worker stopped");
 }

@@ -46,12 +46,16 @@ class Worker {
   void stop();
   // Stage 2: ask the server to cancel the in-flight statement; the job's lease is then released.
   boost::asio::awaitable<void> cancel_in_flight();
+  // A migration was queued or made active (ChangeListener): an idle or failing worker's
+  // backoff sleep ends now, one that is mid-pass skips its next such sleep. A job interval, a
+  // WAL-rate pause and the startup jitter are pacing, not polling, and are kept.
+  void wake();
   // SIGHUP: new pacing and job settings; take effect from the next pass.
   void reconfigure(const WorkerOptions& options);
 
  private:
   boost::asio::awaitable<PassOutcome> pass();
-  boost::asio::awaitable<void> sleep(std::chrono::milliseconds delay);
+  boost::asio::awaitable<void> sleep(std::chrono::milliseconds delay, bool wakeable = false);
   double random01();
 
   std::shared_ptr<db::Pool> pool_;
@@ -71,6 +75,8 @@ class Worker {
   // When the last pass's job began: the job interval is the gap between job starts.
   std::optional<std::chrono::steady_clock::time_point> job_started_;
   bool stopping_ = false;
+  bool woken_ = false;     // wake() since the current pass began
+  bool wakeable_ = false;  // the sleep in progress is a backoff wake() may end
 };
 
 }  // namespace bbmd::bbm

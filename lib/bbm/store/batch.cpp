@@ -163,7 +163,8 @@ class Batch {
     finish.push_back(db::Statement{"COMMIT", {}});
     const auto finished = co_await conn_.pipeline("bbm_batch_finish_job", finish);
     out.lock_waiters = finished.front().get_int(0, "lock_waiters");
-    if (chained_statements > 0) out.chained = chained_job(finished[finished.size() - 2]);
+    if (chained_statements > kChainCut) out.chained = chained_job(finished[1 + kChainCut]);
+    if (chained_statements > kChainSettle) out.finished_migration = !finished[1 + kChainSettle].empty();
     co_return out;
   }
 

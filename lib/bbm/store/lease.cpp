@@ -178,6 +178,23 @@ std::string hinted_range_end(const Target& target) {
          "ELSE (" + scanned_range_end(target) + ") END";
 }
 
+// A migration's end, found by the batch that ran its last range, in that batch's commit: no job
+// was cut (the chain's locks were granted), no job is left unfinished, and no key is left between
+// the cursor and max_value. The same verdict the step-by-step lease's settle() reaches, without
+// the list, the lease that finds nothing, and its six round trips a short migration paid for
+// its end. $1 migration, $2 min_value, $3 max_value.
+const std::string kSettleHead = sql::render(
+    std::string("UPDATE {migrations} SET status = {m.finished}, finished_at = statement_timestamp(), "
+                "updated_at = statement_timestamp(), failure_error_code = NULL, hold_until = NULL, hold_code = NULL, "
+                "hold_reason = NULL WHERE id = $1 AND ") + kChainGranted + " AND " + kLive +
+    " AND NOT EXISTS (SELECT 1 FROM {jobs} WHERE batched_background_migration_id = $1 AND status <> {j.finished}) "
+    "AND (WITH " + kCursor + " SELECT (");
+constexpr const char* kSettleTail = ") IS NULL FROM cursor) RETURNING 1";
+
+std::string settle_if_done_sql(const Target& target) {
+  return kSettleHead + range_end_sql(target, "cursor.lo", "$3::bigint", "1") + kSettleTail;
+}
+
 class Lease {
  public:
   Lease(db::Connection& conn, const Bbm& m, const Target& target, std::int64_t batch_size,
@@ -347,6 +364,10 @@ std::vector<db::Statement> chained_lease(const Bbm& m, const Target& target, con
   params.emplace_back(hint ? db::Param(hint->min) : db::Param(std::nullopt));
   params.emplace_back(hint ? db::Param(hint->max) : db::Param(std::nullopt));
   statements.push_back(db::Statement{cut_and_insert_sql(target, hinted_range_end(target), kChainGranted), params});
+  // By limit the end is a job that changed nothing, which the step-by-step lease settles.
+  if (target.strategy != BatchingStrategy::null_keyset_limit) {
+    statements.push_back(db::Statement{settle_if_done_sql(target), db::Params{m.id, m.min_value, m.max_value}});
+  }
   return statements;
 }
 

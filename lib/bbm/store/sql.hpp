@@ -13,6 +13,9 @@ namespace bbmd::bbm::sql {
 
 inline constexpr std::string_view kMigrationsTable = "batched_background_migrations";
 inline constexpr std::string_view kJobsTable = "background_migration_jobs";
+// The channel the migrations table's trigger NOTIFYs on a new row or a migration made active
+// (sql/schema/20260104000000_bbm_change_notify.up.sql); the payload is the row's id.
+inline constexpr std::string_view kChangeChannel = "bbmd_changes";
 
 // The template with every placeholder replaced. Only for bbm's own constant text: a quoted
 // identifier may hold braces, so SQL that names the target table is joined after rendering. Throws std::logic_error naming an unknown

@@ -67,6 +67,8 @@ struct BatchOutcome {
   std::int64_t lock_waiters = 0;  // sessions blocked by this batch's locks at commit time
   std::vector<double> sub_batch_seconds;
   std::optional<Job> chained;               // the next job, leased by this batch's commit
+  // The commit found no key left to cut and no job unfinished, and finished the migration.
+  bool finished_migration = false;
   std::optional<double> lookahead_seconds;  // the lookahead's query time, when the chained lease used it
 };
 

@@ -1,0 +1,107 @@
+// Scenario 12: a bigger fleet. 8 processes of 2 workers on 16 tables against 1 process of 2
+// workers on the same tables (fresh copies), same config. On 2 cores the server is saturated by
+// two workers, so the target is no loss to contention. Sampled every 50 ms while they run: bbmd's
+// sessions (against the pools' bound) and those waiting on a lock; from each process's metrics,
+// lease round trips per job.
+#include <algorithm>
+#include <memory>
+#include <thread>
+
+#include "bench/bench.hpp"
+#include "bench/harness.hpp"
+#include "bench/metrics_text.hpp"
+
+namespace bbmd::bench {
+
+namespace {
+
+constexpr int kTables = 16;
+constexpr int kMaxOpen = 4;
+
+struct FleetRun {
+  double seconds = 0;
+  long long max_sessions = 0;
+  long long lock_wait_samples = 0;  // samples with a bbmd session waiting on a heavyweight lock
+  long long samples = 0;
+  double lease_trips = 0;  // one-trip lease pipelines, over every process
+  long long jobs = 0;
+};
+
+std::vector<std::int64_t> queue_tables(test::TestDatabase& db, const std::string& prefix, long long rows, int batch) {
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < kTables; ++i) {
+    const auto table = prefix + std::to_string(i);
+    fresh_copy(db, "source", table);
+    ids.push_back(queue(db, table, "touch", rows, batch));
+  }
+  return ids;
+}
+
+FleetRun run(test::TestDatabase& db, const std::vector<std::int64_t>& ids, int processes, std::chrono::seconds timeout) {
+  const auto config = bench_config({{"database.backgroundmigrations.workers", "2"},
+                                    {"database.pool.maxopen", std::to_string(kMaxOpen)}});
+  std::vector<std::unique_ptr<Serve>> fleet;
+  for (int i = 0; i < processes; ++i) fleet.push_back(std::make_unique<Serve>(db, config));
+  FleetRun out;
+  std::string list;
+  for (auto id : ids) list += (list.empty() ? "" : ",") + std::to_string(id);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (db.count("SELECT count(*) FROM batched_background_migrations WHERE id IN (" + list + ") AND status <> 2") > 0) {
+    if (std::chrono::steady_clock::now() > deadline) break;  // wait_finished() below says why
+    const auto row = db.rows("SELECT count(*), count(*) FILTER (WHERE wait_event_type = 'Lock') FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND application_name IN ('bbmd', 'bbmd-listen')")[0];
+    out.max_sessions = std::max(out.max_sessions, std::stoll(row[0]));
+    out.lock_wait_samples += std::stoll(row[1]) > 0 ? 1 : 0;
+    ++out.samples;
+    // Sampling pace, not synchronisation.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  wait_finished(db, ids, std::chrono::seconds(1));
+  for (auto& serve : fleet) {
+    out.lease_trips += query_count(serve->scrape(), StatementNames{{"bbm_lease"}});
+    serve->stop();
+  }
+  out.seconds = migration_seconds(db, ids);
+  out.jobs = db.count("SELECT count(*) FROM background_migration_jobs WHERE batched_background_migration_id IN (" +
+                      list + ")");
+  return out;
+}
+
+void add(Report& report, const std::string& who, const FleetRun& r, int processes) {
+  const double jobs = static_cast<double>(std::max(r.jobs, 1LL));
+  const auto bound = processes * (kMaxOpen + 1);  // each pool, and each process's LISTEN session
+  report.add({"  " + who + ": lease round trips per job (one-trip leases; the rest are chained)", r.lease_trips / jobs,
+              "leases", std::nullopt, "", true});
+  report.add({"  " + who + ": samples with a bbmd session waiting on a lock", static_cast<double>(r.lock_wait_samples),
+              "of " + std::to_string(r.samples), std::nullopt, "", true});
+  report.add({"  " + who + ": most bbmd sessions at once", static_cast<double>(r.max_sessions), "sessions",
+              std::nullopt, "<= " + std::to_string(bound), r.max_sessions <= bound});
+}
+
+}  // namespace
+
+void big_fleet(const Options& options, Report& report) {
+  const long long rows = options.quick ? 5'000 : 100'000;
+  const int batch = options.quick ? 1'000 : 10'000;
+  const auto timeout = std::chrono::seconds(options.quick ? 300 : 1800);
+  test::TestDatabase db;
+  test::apply_bbmd_schema(db);
+  make_source(db, "source", rows);
+
+  const auto single = run(db, queue_tables(db, "one_", rows, batch), 1, timeout);
+  const auto fleet = run(db, queue_tables(db, "many_", rows, batch), 8, timeout);
+  for (int i = 0; i < kTables; ++i) {
+    expect_each_row_once(db, "one_" + std::to_string(i), rows);
+    expect_each_row_once(db, "many_" + std::to_string(i), rows);
+  }
+  const double total = static_cast<double>(rows) * kTables;
+  const double ratio = single.seconds / fleet.seconds;
+  report.add({"1 process x 2 workers on 16 tables (16 x " + std::to_string(rows) + " rows, batch " +
+                  std::to_string(batch) + ")", total / single.seconds, "rows/s", std::nullopt, "", true});
+  add(report, "1 process", single, 1);
+  report.add({"8 processes x 2 workers on the same 16 tables, every row changed once", total / fleet.seconds, "rows/s",
+              ratio, ">= 0.95x", ratio >= 0.95});
+  add(report, "8 processes", fleet, 8);
+}
+
+}  // namespace bbmd::bench
