@@ -62,6 +62,7 @@ INSERT INTO long_column VALUES (1, 1);
 CREATE TABLE seq_target (id bigint PRIMARY KEY, b bigint);
 CREATE INDEX ON seq_target (id) WHERE b IS NULL;
 INSERT INTO seq_target (id) SELECT g FROM generate_series(1, 10) g;
+CREATE TABLE path_target (id bigint PRIMARY KEY, a int, b bigint);
 CREATE TABLE no_partial (id bigint PRIMARY KEY, b bigint);
 INSERT INTO no_partial (id) SELECT g FROM generate_series(1, 10) g;
 )SQL";
@@ -159,14 +160,16 @@ std::vector<RowCase> row_cases() {
        Ends::failed, "5"},
       {"fill_from_sequence with id keyset", R"('public.t', 'id', 'fill_from_sequence', '{"sequence": "public.s"}', NULL, )" + ok,
        Ends::failed, "5"},
+      // Without an integer key the null keyset goes by limit, which still needs the partial index.
       {"null keyset without a primary key", R"('public.nopk', 'b', 'fill_from_sequence', '{"sequence": "public.s"}', 'null_keyset', )" + ok,
-       Ends::failed, "5"},
+       Ends::held, "missing_index"},
       {"null keyset without its partial index",
        R"('public.no_partial', 'b', 'fill_from_sequence', '{"sequence": "public.s"}', 'null_keyset', )" + ok,
        Ends::held, "missing_index"},
       {"unknown work function", "'public.t', 'id', 'no_such_function', '{}', NULL, " + ok, Ends::held,
        "unknown_work_function"},
-      {"work function name with a path", "'public.t', 'id', '../../../../etc/passwd', '{}', NULL, " + ok, Ends::held,
+      // On a table of its own: queue order keeps later migrations of public.t behind the held one above.
+      {"work function name with a path", "'public.path_target', 'id', '../../../../etc/passwd', '{}', NULL, " + ok, Ends::held,
        "unknown_work_function"},
   };
 }
