@@ -42,7 +42,7 @@ TEST_CASE("several hosts with one port ask libpq for a read-write session on any
                                          {"target_session_attrs", "read-write"}});
 }
 
-TEST_CASE("a port per host is kept in order, the first also as the port; blanks around commas go",
+TEST_CASE("a port per host is kept in order, the first also as the port, and blanks around commas go",
           "[config][hosts]") {
   const auto c = load_config("database:\n  host: a, b ,c\n  port: 5432, 5433,5434\n");
   CHECK(c.database.port == 5432);
