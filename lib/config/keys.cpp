@@ -312,7 +312,9 @@ std::string display(const KeyInfo& key, const Config& config) {
         } else if constexpr (std::is_same_v<V, double>) {
           return number_text(*v);
         } else if constexpr (std::is_same_v<V, StringMap>) {
-          return nlohmann::json(*v).dump();  // JSON is YAML too: the text reads back as the same map
+          // JSON is YAML too: the text reads back as the same map. Bytes that are not UTF-8 print
+          // as U+FFFD, as on log lines (log/format.cpp), instead of throwing.
+          return nlohmann::json(*v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         } else {
           return std::to_string(*v);
         }

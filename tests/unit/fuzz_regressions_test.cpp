@@ -29,6 +29,12 @@ const std::map<std::string, std::string> kExpected{
     // bbmd hung at startup, allocating without end.
     {"config/leading_comma_never_returned",
      "rejected: config: is empty; expected a YAML mapping of settings (write {} to keep every default)"},
+    // log.fields holding bytes that are not UTF-8: `config check`'s display threw from the JSON
+    // dump; they now print as U+FFFD, as on log lines.
+    {"config/invalid_utf8_in_log_fields_threw",
+     "ok: database.password=<redacted> database.backgroundmigrations.sqlfunctions=/fuzz/sql/background "
+     "database.migrations.pre=/fuzz/migrations/pre database.migrations.post=/fuzz/migrations/post "
+     "log.fields={\"environment\":\"production\",\"service\":\"registr\xEF\xBF\xBD\"}"},
     // A YAML "\0" in a string reached libpq, which reads C strings: the password was cut short.
     {"conninfo/nul_in_password_cut_by_libpq",
      "rejected: config: line 2: database.password: must not contain a NUL byte"},
