@@ -14,11 +14,11 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
 
 #include "support/net.hpp"
 #include "support/poll.hpp"
+#include "support/process.hpp"
 
 namespace bp = boost::process;
 
@@ -33,13 +33,6 @@ constexpr const char* kStartTimeoutS = "30";
 // A free port can be taken by someone else between our probe and the server's bind: retry.
 constexpr int kStartAttempts = 3;
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Runs `args` as the postgres OS user in `cwd`, output appended to `log`; throws on failure.
 void run_as_postgres(const std::vector<std::string>& args, const std::filesystem::path& cwd,
                      const std::filesystem::path& log) {
@@ -52,7 +45,7 @@ void run_as_postgres(const std::vector<std::string>& args, const std::filesystem
   if (code != 0) {
     std::string cmd;
     for (const auto& a : args) cmd += a + " ";
-    throw std::runtime_error("PgCluster: failed: " + cmd + "\n" + read_file(log));
+    throw std::runtime_error("PgCluster: failed: " + cmd + "\n" + read_text(log));
   }
 }
 
@@ -148,7 +141,7 @@ void PgCluster::start() {
       return;
     } catch (const std::runtime_error& e) {
       if (attempt >= kStartAttempts) {
-        throw std::runtime_error(std::string(e.what()) + "\nserver.log:\n" + read_file(dir_ / "server.log"));
+        throw std::runtime_error(std::string(e.what()) + "\nserver.log:\n" + read_text(dir_ / "server.log"));
       }
     }
   }
@@ -230,7 +223,7 @@ bool PgCluster::postmaster_running() const {
 
 void PgCluster::start_again() { launch(); }
 
-std::string PgCluster::log() const { return read_file(dir_ / "server.log"); }
+std::string PgCluster::log() const { return read_text(dir_ / "server.log"); }
 
 void PgCluster::promote() {
   run_as_postgres({(kBinDir / "pg_ctl").string(), "-D", data_.string(), "-w", "-t", kStartTimeoutS, "promote"}, dir_,
