@@ -44,15 +44,30 @@ std::string trimmed(const char* msg) {
   return s;
 }
 
+// A server error as the server's default format shows it ("ERROR:  message" and its DETAIL and
+// HINT lines), whatever verbosity the connection parses with.
+std::string result_message(const PGresult* res) {
+  char* text = PQresultVerboseErrorMessage(res, PQERRORS_DEFAULT, PQSHOW_CONTEXT_ERRORS);
+  std::string out = trimmed(text);
+  PQfreemem(text);
+  return out;
+}
+
 // Server notices (RAISE NOTICE in work functions, a FATAL that arrives while idle) would go to
-// stderr as raw text by default and break the one-JSON-object-per-line log.
-void log_notice(void*, const PGresult* res) {
+// stderr as raw text by default and break the one-JSON-object-per-line log. A notice that names
+// a server condition (the 57P02 warning every backend sends when another one crashed) is kept in
+// `farewell`: the socket closes right after it, and the lost connection's error then says why.
+void log_notice(void* farewell, const PGresult* res) {
   static const log::Logger logger(kLogComponent);
   const char* severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
   std::string_view sev = severity ? severity : "";
   bool chatter = sev == "NOTICE" || sev == "INFO" || sev == "LOG" || sev == "DEBUG";
-  logger.log(chatter ? log::Level::debug : log::Level::warn, "server notice",
-             {{"severity", sev}, {"notice", trimmed(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))}});
+  const std::string primary = trimmed(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+  logger.log(chatter ? log::Level::debug : log::Level::warn, "server notice", {{"severity", sev}, {"notice", primary}});
+  const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+  if (state && !server_condition(state).empty()) {
+    *static_cast<std::string*>(farewell) = describe_server_error(state, std::string(sev) + ":  " + primary);
+  }
 }
 
 // "SELECT set_config($1, $2, true), ..., pg_backend_pid()": each (name, value) for the current
@@ -113,6 +128,8 @@ struct Connection::Impl {
   // while `named` holds: ConnParams::named_statements, until the server lacks one of them.
   bool named = false;
   StatementCache prepared;
+  // What the server said about itself just before it closed the session (see log_notice).
+  std::string farewell;
 
   // One pipeline round trip: a result per statement, and the name each statement ran under if
   // that name was parsed in an earlier round trip ("" otherwise): only such a name can be
@@ -143,10 +160,14 @@ struct Connection::Impl {
     sock.emplace(ex, fd);
   }
 
+  // The session is gone. The server may have said why: in libpq's message (a PANIC or FATAL
+  // that came with the close, SQLSTATE kept by the verbose format) or in a notice before it.
   [[noreturn]] void fail_lost(const std::string& what) {
     broken = true;
-    std::string msg = trimmed(conn ? PQerrorMessage(conn.get()) : nullptr);
-    throw Error(ErrorKind::connection_lost, "", msg.empty() ? what : what + ": " + msg);
+    const auto said = parse_verbose_message(trimmed(conn ? PQerrorMessage(conn.get()) : nullptr));
+    std::string msg = describe_server_error(said.sqlstate, said.text);
+    if (said.sqlstate.empty() && !farewell.empty()) msg = msg.empty() ? farewell : farewell + "; " + msg;
+    throw Error(ErrorKind::connection_lost, said.sqlstate, msg.empty() ? what : what + ": " + msg);
   }
 
   asio::awaitable<error_code> wait(asio::posix::stream_descriptor::wait_type type) {
@@ -206,6 +227,10 @@ asio::awaitable<void> Connection::Impl::connect(std::chrono::milliseconds timeou
   deadline.cancel();
   watch();  // the final socket, used for every query from now on
   if (PQsetnonblocking(conn.get(), 1) != 0) fail_lost("cannot set non-blocking mode");
+  // Keeps a server error's SQLSTATE in libpq's connection message (see parse_verbose_message);
+  // results are shown in the default format (result_message). After the connect, so that a
+  // refused login reads as it always did.
+  PQsetErrorVerbosity(conn.get(), PQERRORS_VERBOSE);
 }
 
 asio::awaitable<void> Connection::Impl::flush() {
@@ -272,15 +297,19 @@ asio::awaitable<Result> Connection::Impl::roundtrip(std::string_view name, const
 }
 
 // Turns a failed (or missing) result into db::Error. The server may report the cause
-// (57P01 ...) and then close; either way the session is then gone.
+// (57P01 ...) and then close; either way the session is then gone. A FATAL or PANIC ends the
+// session whatever its code (an idle-in-transaction timeout's 25P03, a full WAL volume's 53100).
 void Connection::Impl::throw_failure(PGresultPtr res) {
-  const bool lost = PQstatus(conn.get()) == CONNECTION_BAD;
   const char* state = res ? PQresultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr;
+  if (!state && PQstatus(conn.get()) == CONNECTION_BAD) fail_lost("connection lost");
+  const char* severity = res ? PQresultErrorField(res.get(), PG_DIAG_SEVERITY_NONLOCALIZED) : nullptr;
+  const std::string_view level = severity ? severity : "";
+  const bool lost = level == "FATAL" || level == "PANIC" || PQstatus(conn.get()) == CONNECTION_BAD;
   std::string sqlstate = state ? state : "";
-  std::string msg = res ? trimmed(PQresultErrorMessage(res.get())) : trimmed(PQerrorMessage(conn.get()));
+  std::string msg = res ? result_message(res.get()) : parse_verbose_message(trimmed(PQerrorMessage(conn.get()))).text;
   ErrorKind kind = lost ? ErrorKind::connection_lost : classify_sqlstate(sqlstate);
   if (kind == ErrorKind::connection_lost) broken = true;
-  throw Error(kind, std::move(sqlstate), msg.empty() ? "query failed" : msg);
+  throw Error(kind, sqlstate, describe_server_error(sqlstate, msg.empty() ? "query failed" : msg));
 }
 
 // The next single result (in pipeline mode: a statement's result, its NULL end, or the Sync).
@@ -403,7 +432,7 @@ std::optional<std::size_t> Connection::Impl::missing_statement(const Sent& sent)
     if (res && PQresultStatus(res) != PGRES_FATAL_ERROR) continue;
     if (!res || sent.reused[i].empty()) return std::nullopt;
     const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    const std::string_view message = PQresultErrorMessage(res);
+    const std::string message = result_message(res);
     const bool missing = state && std::string_view(state) == "26000" &&
                          message.find('"' + sent.reused[i] + '"') != std::string_view::npos;
     return missing ? std::optional<std::size_t>(i) : std::nullopt;
@@ -462,7 +491,7 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::connect(asio::any_io_ex
   impl->conn.reset(PQconnectStartParams(keys.data(), values.data(), 0));
   if (!impl->conn) throw Error(ErrorKind::connection_lost, "", "libpq could not allocate a connection");
   if (PQstatus(impl->conn.get()) == CONNECTION_BAD) impl->fail_lost("connect failed");
-  PQsetNoticeReceiver(impl->conn.get(), log_notice, nullptr);
+  PQsetNoticeReceiver(impl->conn.get(), log_notice, &impl->farewell);
   co_await impl->connect(params.connect_timeout);
   co_return std::unique_ptr<Connection>(new Connection(std::move(impl)));
 }
@@ -490,7 +519,7 @@ asio::awaitable<std::vector<Result>> Connection::pipeline(std::string_view name,
                                        [](const PGresultPtr& r) { return ended_a_transaction(r.get()); });
     if (!outside_transaction || committed) {
       const Error e(ErrorKind::prepared_statement_missing, "26000",
-                    trimmed(PQresultErrorMessage(results[*missing].get())) +
+                    result_message(results[*missing].get()) +
                         " (the server session changed under this connection, which runs unnamed statements "
                         "from now on; roll back and run the transaction again)");
       throw PipelineError(e, *missing);

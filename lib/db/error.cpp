@@ -1,6 +1,7 @@
 // SQLSTATE -> ErrorKind: the one place that decides what a database error means for the caller.
 #include "db/error.hpp"
 
+#include <algorithm>
 #include <initializer_list>
 #include <string_view>
 
@@ -49,6 +50,50 @@ ErrorKind classify_sqlstate(const std::string& sqlstate) noexcept {
   if (sqlstate == "42501") return ErrorKind::insufficient_privilege;
   if (has_class(sqlstate, "22") || has_class(sqlstate, "23")) return ErrorKind::data_error;
   return ErrorKind::other;
+}
+
+std::string server_condition(const std::string& sqlstate) {
+  if (sqlstate == "53100") return "the database server is out of disk space";
+  if (sqlstate == "53200") return "the database server is out of memory";
+  if (sqlstate == "53300") return "the database server has too many connections";
+  if (has_class(sqlstate, "53")) return "the database server lacks the resources for this";
+  if (sqlstate == "57P01") return "the database server is shutting down or ended this session";
+  if (sqlstate == "57P02") {
+    return "the database server crashed (another server process exited abnormally; the server's log says why)";
+  }
+  if (sqlstate == "57P03") return "the database server is starting up or recovering";
+  return "";
+}
+
+std::string describe_server_error(const std::string& sqlstate, const std::string& message) {
+  const auto condition = server_condition(sqlstate);
+  if (condition.empty()) return message;
+  return condition + " (SQLSTATE " + sqlstate + "): " + message;
+}
+
+LibpqMessage parse_verbose_message(const std::string& message) {
+  LibpqMessage out;
+  std::size_t start = 0;
+  while (start <= message.size()) {
+    auto end = message.find('\n', start);
+    if (end == std::string::npos) end = message.size();
+    std::string line = message.substr(start, end - start);
+    start = end + 1;
+    if (line.starts_with("LOCATION:  ")) continue;
+    // "<severity>:  <SQLSTATE>: <primary message>"
+    const auto colon = line.find(":  ");
+    const bool coded = colon != std::string::npos && line.size() >= colon + 10 && line.compare(colon + 8, 2, ": ") == 0 &&
+                       std::all_of(line.begin() + static_cast<std::ptrdiff_t>(colon + 3),
+                                   line.begin() + static_cast<std::ptrdiff_t>(colon + 8),
+                                   [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'); });
+    if (coded) {
+      if (out.sqlstate.empty()) out.sqlstate = line.substr(colon + 3, 5);
+      line.erase(colon + 3, 7);
+    }
+    if (!out.text.empty()) out.text += '\n';
+    out.text += line;
+  }
+  return out;
 }
 
 }  // namespace bbmd::db

@@ -25,6 +25,25 @@ enum class ErrorKind {
 [[nodiscard]] const char* to_string(ErrorKind kind) noexcept;
 [[nodiscard]] ErrorKind classify_sqlstate(const std::string& sqlstate) noexcept;
 
+// What a SQLSTATE says about the server itself rather than the statement (out of disk space,
+// crashed, shutting down, recovering), in words an operator acts on; empty for any other code.
+// The server's own text ("could not write to file ...") does not say which of these it is.
+[[nodiscard]] std::string server_condition(const std::string& sqlstate);
+
+// "<condition> (SQLSTATE <code>): <message>" when the code names a server condition, else the
+// message as it is: the text every db::Error carries from a server's error.
+[[nodiscard]] std::string describe_server_error(const std::string& sqlstate, const std::string& message);
+
+// libpq's connection message as libpq formats it with PQERRORS_VERBOSE ("FATAL:  57P01: ..." and
+// a LOCATION line): the first SQLSTATE in it (empty when only libpq spoke) and the text as the
+// default verbosity shows it. libpq drops the fields of an error that arrives with the socket's
+// close (a PANIC, a FATAL), so this text is all that is left of its SQLSTATE.
+struct LibpqMessage {
+  std::string sqlstate;
+  std::string text;
+};
+[[nodiscard]] LibpqMessage parse_verbose_message(const std::string& message);
+
 class Error : public std::runtime_error {
  public:
   Error(ErrorKind kind, std::string sqlstate, const std::string& message)

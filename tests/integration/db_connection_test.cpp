@@ -287,6 +287,9 @@ TEST_CASE("a terminated backend surfaces as connection_lost and breaks the conne
     CHECK(err.kind() == ErrorKind::connection_lost);
     CHECK(err.breaks_connection());
     CHECK(c->broken());
+    // The server's last word names why the session ended, whichever way libpq saw it arrive.
+    CHECK_THAT(err.what(), Catch::Contains("the database server is shutting down or ended this session (SQLSTATE "
+                                           "57P01): FATAL:  terminating connection due to administrator command"));
     // Further use fails fast instead of touching the dead socket.
     auto again = co_await query_error(*c, "SELECT 1");
     CHECK(again.kind() == ErrorKind::connection_lost);

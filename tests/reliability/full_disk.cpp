@@ -1,8 +1,8 @@
 // Scenario full_disk: the server's pg_wal lives on a small tmpfs of its own, an inactive
 // replication slot keeps every WAL segment (as a forgotten slot does), and while `bbmd serve`
 // migrates a table a filler file takes all but a little of the space, so the WAL volume fills
-// mid-run. bbmd must show it (a job or pass failing with the server's error or a lost
-// connection, /readyz not 200) and keep running; once space returns (the filler and the slot
+// mid-run. bbmd must show it (a log line naming the full disk or the crash it caused, /readyz
+// not 200) and keep running; once space returns (the filler and the slot
 // go, the server is started again if it gave up) it must finish the migration with every row
 // changed exactly once. Where the machine cannot mount a tmpfs the scenario is skipped, saying why.
 #include <fcntl.h>
@@ -43,10 +43,13 @@ constexpr long kLeaveFreeKb = 512;  // what the filler leaves: less than one 1 M
 constexpr auto kFillDeadline = 60s;
 constexpr auto kFinishDeadline = 90s;
 
-// Lines that say the WAL volume is full, in the server's log and in bbmd's.
+// Lines that say the WAL volume is full, in the server's log and in bbmd's. bbmd must name the
+// condition (db::server_condition's words), not only say that a connection was lost: out of disk
+// space when its own backend hit the full volume (a PANIC with 53100), a crash when another
+// process did (the 57P02 warning every other backend sends before it exits).
 const std::vector<std::string> kServerFull = {"No space left on device"};
-const std::vector<std::string> kBbmdNoticed = {"No space left on device", "connection lost during job",
-                                               "worker pass failed", "job failed"};
+const std::vector<std::string> kBbmdNamed = {"the database server is out of disk space",
+                                             "the database server crashed"};
 
 bool contains_any(const std::string& text, const std::vector<std::string>& needles) {
   for (const auto& n : needles) {
@@ -55,11 +58,14 @@ bool contains_any(const std::string& text, const std::vector<std::string>& needl
   return false;
 }
 
-// The first log line holding one of `needles`, cut to its message.
+// The first log line holding one of `needles`, from that needle on.
 std::string first_line_with(const std::string& log, const std::vector<std::string>& needles) {
   std::istringstream in(log);
   for (std::string line; std::getline(in, line);) {
-    if (contains_any(line, needles)) return line.substr(0, 300);
+    for (const auto& n : needles) {
+      const auto at = line.find(n);
+      if (at != std::string::npos) return line.substr(at, 240);
+    }
   }
   return "(nothing)";
 }
@@ -174,9 +180,10 @@ void run_fill(SmallFilesystem& fs, int n, Tally& tally) {
   const bool full = test::poll_until([&] { return contains_any(server.log(), kServerFull); }, kFillDeadline);
   tally.expect(full, what + ": the server never ran out of WAL space");
   const bool noticed = test::poll_until(
-      [&] { return contains_any(serve.err().substr(offset), kBbmdNoticed) && e2e::http_get(*port, "/readyz").status != 200; },
+      [&] { return contains_any(serve.err().substr(offset), kBbmdNamed) && e2e::http_get(*port, "/readyz").status != 200; },
       kFillDeadline);
-  tally.expect(noticed, what + ": bbmd showed no error and /readyz stayed 200 while the WAL volume was full");
+  tally.expect(noticed, what + ": bbmd named neither the full disk nor the crash, or /readyz stayed 200, while the WAL "
+                               "volume was full");
 
   // Space returns: the filler goes; the server is started again if it gave up; the slot goes.
   fs.unfill();
@@ -200,10 +207,10 @@ void run_fill(SmallFilesystem& fs, int n, Tally& tally) {
   serve.stop(tally);
   const bool survived = full && noticed && finished && lost == 0 && twice == 0 && alive;
   if (survived) ++tally.faults_survived;
-  std::printf("   %s: server %s%s, bbmd said: %s; rows lost %ld, changed twice %ld\n",
+  std::printf("   %s: server %s%s (%s), bbmd said: %s; rows lost %ld, changed twice %ld\n",
               survived ? "survived" : "NOT survived", panicked ? "PANICked" : "failed statements",
-              gave_up ? " and gave up (started again)" : "", first_line_with(serve.err().substr(offset), kBbmdNoticed).c_str(),
-              lost, twice);
+              gave_up ? " and gave up (started again)" : "", first_line_with(server.log(), {"PANIC:", "ERROR:"}).c_str(),
+              first_line_with(serve.err().substr(offset), kBbmdNamed).c_str(), lost, twice);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "bbm/run/backoff.hpp"
 #include "bbm/run/next_step.hpp"
 #include "bbm/run/runner.hpp"
+#include "db/error.hpp"
 #include "metrics/metrics.hpp"
 #include "support/async.hpp"
 #include "support/fake_store.hpp"
@@ -150,6 +151,22 @@ TEST_CASE("runner: a failing job is recorded with its code and counts as an erro
   CHECK(out_of_attempts.kind == StepResult::Kind::migration_failed);
   CHECK(out_of_attempts.reason == "job 5 failed after its last attempt");
   CHECK(h.store.calls == Calls{"lease 100", "batch 5", "record failure 5 code 11", "lease 100"});
+}
+
+TEST_CASE("runner: a job the server could not run for want of disk space is recorded as server_out_of_resources "
+          "with the cause named, and backs off as an error", "[unit][bbm][runner][resources]") {
+  Harness h;
+  h.store.leases = {leased(job_of(6, 1, 100))};
+  const std::string message = "ERROR:  could not extend file \"base/5/16384\": No space left on device";
+  h.store.batches.push_back(bbmd::db::Error(bbmd::db::ErrorKind::other, "53100",
+                                            bbmd::db::describe_server_error("53100", message)));
+
+  const auto failed_job = h.step();
+  CHECK(failed_job.kind == StepResult::Kind::job_failed);
+  CHECK(failed_job.reason == "the database server is out of disk space (SQLSTATE 53100): " + message);
+  CHECK(failed_job.job->code == FailureCode::server_out_of_resources);
+  CHECK(bbmd::bbm::next_step(failed_job, {}).outcome == PassOutcome::error);
+  CHECK(h.store.calls == Calls{"lease 100", "batch 6", "record failure 6 code 12"});
 }
 
 TEST_CASE("runner: a statement timeout is recorded as job_timeout, then shrinks or splits the job and later batches",

@@ -37,6 +37,7 @@ std::string_view to_string(FailureCode c) noexcept {
     case FailureCode::invalid_batch_size: return "invalid_batch_size";
     case FailureCode::lease_expired: return "lease_expired";
     case FailureCode::work_function_error: return "work_function_error";
+    case FailureCode::server_out_of_resources: return "server_out_of_resources";
   }
   return "unknown";
 }

@@ -24,6 +24,7 @@ enum class FailureCode : std::int16_t {
   invalid_batch_size = 9,     // batch_size <= 0 or sub_batch_size < 0
   lease_expired = 10,         // a job's worker vanished mid-batch on its last allowed attempt (job-level)
   work_function_error = 11,   // the work function raised an error (job-level)
+  server_out_of_resources = 12,  // the server lacked disk space, memory or connections: SQLSTATE class 53 (job-level)
 };
 
 inline constexpr MigrationStatus kAllMigrationStatuses[] = {MigrationStatus::paused, MigrationStatus::active,
@@ -35,6 +36,7 @@ inline constexpr FailureCode kAllFailureCodes[] = {
     FailureCode::invalid_job_signature, FailureCode::max_job_retry,     FailureCode::invalid_batching_strategy,
     FailureCode::invalid_bounds,    FailureCode::invalid_job_arguments, FailureCode::job_timeout,
     FailureCode::invalid_batch_size, FailureCode::lease_expired,        FailureCode::work_function_error,
+    FailureCode::server_out_of_resources,
 };
 
 [[nodiscard]] std::string_view to_string(MigrationStatus s) noexcept;

@@ -17,7 +17,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 FailureCode code_for(const db::Error& e) {
-  return e.kind() == db::ErrorKind::query_canceled ? FailureCode::job_timeout : FailureCode::work_function_error;
+  if (e.kind() == db::ErrorKind::query_canceled) return FailureCode::job_timeout;
+  if (e.sqlstate().starts_with("53")) return FailureCode::server_out_of_resources;
+  return FailureCode::work_function_error;
 }
 
 }  // namespace
