@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark command: installs what is missing, builds the benchmark and bbmd (nothing else) as a
 # Release tree in ./build-bench and runs the full benchmark (tests/bench) against a throwaway
-# PostgreSQL 15. It prints one line per figure, each as a ratio against a baseline measured in the same run on the same server, and
-# exits non-zero if a target is missed. Run as root on Debian 12. Pass --quick for the CI sizes.
+# PostgreSQL 15. It prints one line per figure, each as a ratio against a baseline measured in the
+# same run on the same server, and exits non-zero if a target is missed. Run as root on Debian 12.
+# Pass --quick for the CI sizes.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/deploy/install-deps.sh"
