@@ -301,10 +301,11 @@ asio::awaitable<Result> Connection::Impl::roundtrip(std::string_view name, const
 // session whatever its code (an idle-in-transaction timeout's 25P03, a full WAL volume's 53100).
 void Connection::Impl::throw_failure(PGresultPtr res) {
   const char* state = res ? PQresultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr;
-  if (!state && PQstatus(conn.get()) == CONNECTION_BAD) fail_lost("connection lost");
+  const bool closed = PQstatus(conn.get()) == CONNECTION_BAD;
+  if (!state && closed) fail_lost("connection lost");
   const char* severity = res ? PQresultErrorField(res.get(), PG_DIAG_SEVERITY_NONLOCALIZED) : nullptr;
   const std::string_view level = severity ? severity : "";
-  const bool lost = level == "FATAL" || level == "PANIC" || PQstatus(conn.get()) == CONNECTION_BAD;
+  const bool lost = closed || level == "FATAL" || level == "PANIC";
   std::string sqlstate = state ? state : "";
   std::string msg = res ? result_message(res.get()) : parse_verbose_message(trimmed(PQerrorMessage(conn.get()))).text;
   ErrorKind kind = lost ? ErrorKind::connection_lost : classify_sqlstate(sqlstate);

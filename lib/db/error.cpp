@@ -18,6 +18,12 @@ bool is_one_of(std::string_view sqlstate, std::initializer_list<std::string_view
   return false;
 }
 
+// Five digits or capital letters: the shape of every SQLSTATE.
+bool is_sqlstate(std::string_view text) {
+  return text.size() == 5 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'); });
+}
+
 }  // namespace
 
 const char* to_string(ErrorKind kind) noexcept {
@@ -82,11 +88,9 @@ LibpqMessage parse_verbose_message(const std::string& message) {
     if (line.starts_with("LOCATION:  ")) continue;
     // "<severity>:  <SQLSTATE>: <primary message>"
     const auto colon = line.find(":  ");
-    const bool coded = colon != std::string::npos && line.size() >= colon + 10 && line.compare(colon + 8, 2, ": ") == 0 &&
-                       std::all_of(line.begin() + static_cast<std::ptrdiff_t>(colon + 3),
-                                   line.begin() + static_cast<std::ptrdiff_t>(colon + 8),
-                                   [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'); });
-    if (coded) {
+    const std::string_view after =
+        colon == std::string::npos ? std::string_view() : std::string_view(line).substr(colon + 3);
+    if (after.size() >= 7 && is_sqlstate(after.substr(0, 5)) && after.substr(5, 2) == ": ") {
       if (out.sqlstate.empty()) out.sqlstate = line.substr(colon + 3, 5);
       line.erase(colon + 3, 7);
     }
