@@ -196,16 +196,20 @@ TEST_CASE("through PgBouncer the schema migration lock stays with its holder unt
           "[db][pooler][schema]") {
   Pooled pooled;
   const auto& through = pooled.through;
+  // Only this test's database: ctest -j2 runs other tests' migration locks and sessions beside it.
+  const std::string in_this_database =
+      " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
   const auto waiting = [&] {
     return pooled.db.count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 1650617700 "
-                    "AND NOT granted");
+                           "AND NOT granted" + in_this_database);
   };
   run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     auto first = co_await bbmd::schema::MigrationLock::acquire(co_await connect_named(ex, through, false));
     // Idle in transaction without a snapshot: no CREATE INDEX CONCURRENTLY of the command waits for it.
     CHECK(pooled.db.count("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
-                          "AND backend_xmin IS NOT NULL") == 0);
-    CHECK(pooled.db.count("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'") == 1);
+                          "AND backend_xmin IS NOT NULL AND datname = current_database()") == 0);
+    CHECK(pooled.db.count("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
+                          "AND datname = current_database()") == 1);
     // Transactions of other clients in between: with a session lock one of them could be handed
     // the holder's server session and with it the lock.
     auto other = co_await connect_named(ex, through, false);
@@ -227,7 +231,7 @@ TEST_CASE("through PgBouncer the schema migration lock stays with its holder unt
 
     auto third = co_await bbmd::schema::MigrationLock::acquire(co_await connect_named(ex, through, false));
     CHECK(pooled.db.count("SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' "
-                   "AND objid = 1650617700 AND granted") == 1);
+                          "AND objid = 1650617700 AND granted" + in_this_database) == 1);
     bool lost = false;
     CHECK(co_await async_poll_until(
         [&] {
