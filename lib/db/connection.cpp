@@ -71,12 +71,14 @@ void log_notice(void* farewell, const PGresult* res) {
 }
 
 // "SELECT set_config($1, $2, true), ..., pg_backend_pid()": each (name, value) for the current
-// transaction only, and the server process that runs the transaction (its last column).
-Statement local_settings(const std::vector<std::pair<std::string, std::string>>& settings) {
+// transaction only (or, not `local`, for the session), and the server process that runs it (its
+// last column).
+Statement settings_statement(const std::vector<std::pair<std::string, std::string>>& settings, bool local) {
   Statement s{"SELECT ", {}};
+  const std::string scope = local ? "true" : "false";
   for (const auto& [name, value] : settings) {
     const auto n = s.params.size();
-    s.sql += "set_config($" + std::to_string(n + 1) + ", $" + std::to_string(n + 2) + ", true), ";
+    s.sql += "set_config($" + std::to_string(n + 1) + ", $" + std::to_string(n + 2) + ", " + scope + "), ";
     s.params.emplace_back(name);
     s.params.emplace_back(value);
   }
@@ -188,6 +190,7 @@ struct Connection::Impl {
   struct InFlight;
   asio::awaitable<Result> roundtrip(std::string_view name, const std::function<int(PGconn*)>& send);
   asio::awaitable<void> flush();
+  asio::awaitable<void> await_input();
   asio::awaitable<PGresultPtr> read_results();
   asio::awaitable<PGresultPtr> read_one();
   asio::awaitable<Sent> pipeline(const std::vector<Statement>& statements);
@@ -245,17 +248,26 @@ asio::awaitable<void> Connection::Impl::flush() {
   }
 }
 
+// Called when libpq has no complete result buffered. A pipeline's results mostly arrive
+// together: the socket is read only when libpq needs more, and waited on only when that read
+// found too little, instead of a read that finds nothing before every result.
+asio::awaitable<void> Connection::Impl::await_input() {
+  if (!PQconsumeInput(conn.get())) fail_lost("reading from server failed");
+  if (!PQisBusy(conn.get())) co_return;
+  if (auto ec = co_await wait(asio::posix::stream_descriptor::wait_read)) fail_wait(ec);
+  if (!PQconsumeInput(conn.get())) fail_lost("reading from server failed");
+}
+
 asio::awaitable<PGresultPtr> Connection::Impl::read_results() {
   PGresultPtr last;
   for (;;) {
-    if (!PQconsumeInput(conn.get())) fail_lost("reading from server failed");
     while (!PQisBusy(conn.get())) {
       PGresultPtr res(PQgetResult(conn.get()));
       if (!res) co_return last;
       // Keep the last result, but an error wins over anything libpq reports after it.
       if (!last || PQresultStatus(last.get()) != PGRES_FATAL_ERROR) last = std::move(res);
     }
-    if (auto ec = co_await wait(asio::posix::stream_descriptor::wait_read)) fail_wait(ec);
+    co_await await_input();
   }
 }
 
@@ -316,9 +328,8 @@ void Connection::Impl::throw_failure(PGresultPtr res) {
 // The next single result (in pipeline mode: a statement's result, its NULL end, or the Sync).
 asio::awaitable<PGresultPtr> Connection::Impl::read_one() {
   for (;;) {
-    if (!PQconsumeInput(conn.get())) fail_lost("reading from server failed");
     if (!PQisBusy(conn.get())) co_return PGresultPtr(PQgetResult(conn.get()));
-    if (auto ec = co_await wait(asio::posix::stream_descriptor::wait_read)) fail_wait(ec);
+    co_await await_input();
   }
 }
 
@@ -485,7 +496,7 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::connect(asio::any_io_ex
   auto impl = std::make_unique<Impl>();
   impl->ex = ex;
   impl->params = params;
-  impl->settings = local_settings(params.transaction_settings);
+  impl->settings = settings_statement(params.transaction_settings, true);
   impl->named = params.named_statements;
   impl->prepared = StatementCache(statement_prefix());
   impl->observer = std::move(observer);
@@ -494,7 +505,12 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::connect(asio::any_io_ex
   if (PQstatus(impl->conn.get()) == CONNECTION_BAD) impl->fail_lost("connect failed");
   PQsetNoticeReceiver(impl->conn.get(), log_notice, &impl->farewell);
   co_await impl->connect(params.connect_timeout);
-  co_return std::unique_ptr<Connection>(new Connection(std::move(impl)));
+  std::unique_ptr<Connection> conn(new Connection(std::move(impl)));
+  if (conn->impl_->named && !params.transaction_settings.empty()) {
+    const auto session = settings_statement(params.transaction_settings, false);
+    co_await conn->query("session_settings", session.sql, session.params);
+  }
+  co_return conn;
 }
 
 asio::awaitable<Result> Connection::query(std::string_view name, std::string_view sql, const Params& params) {
@@ -586,7 +602,9 @@ asio::awaitable<void> Connection::cancel() {
   }
 }
 
-const Statement& Connection::transaction_settings() const noexcept { return impl_->settings; }
+void Connection::add_transaction_settings(std::vector<Statement>& statements) const {
+  if (!impl_->named) statements.push_back(impl_->settings);
+}
 
 std::string Connection::quote_identifier(std::string_view name) const {
   if (!impl_->conn) throw Error(ErrorKind::connection_lost, "", "connection is closed");

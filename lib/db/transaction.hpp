@@ -24,7 +24,8 @@ inline boost::asio::awaitable<void> roll_back(Connection& conn) {
 
 // BEGIN with the connection's transaction settings, in one round trip.
 inline boost::asio::awaitable<void> begin(Connection& conn) {
-  const std::vector<Statement> statements{Statement{"BEGIN", {}}, conn.transaction_settings()};
+  std::vector<Statement> statements{Statement{"BEGIN", {}}};
+  conn.add_transaction_settings(statements);
   co_await conn.pipeline("begin", statements);
 }
 

@@ -96,7 +96,7 @@ class Batch {
     start.push_back(db::Statement{"BEGIN", {}});
     start.push_back(db::Statement{kStart, db::Params{job_.id, job_.lease_token, options_.statement_timeout,
                                                      options_.lock_timeout}});
-    start.push_back(conn_.transaction_settings());
+    conn_.add_transaction_settings(start);
     if (sub_batch <= 0) start.push_back(slice(job_.min_value, job_.max_value, job_.batch_size));
     const auto started = co_await conn_.pipeline(work_name(), start);
     if (sub_batch <= 0) co_return started.back().affected_rows();
@@ -163,8 +163,10 @@ class Batch {
     finish.push_back(db::Statement{"COMMIT", {}});
     const auto finished = co_await conn_.pipeline("bbm_batch_finish_job", finish);
     out.lock_waiters = finished.front().get_int(0, "lock_waiters");
-    if (chained_statements > kChainCut) out.chained = chained_job(finished[1 + kChainCut]);
-    if (chained_statements > kChainSettle) out.finished_migration = !finished[1 + kChainSettle].empty();
+    if (chained_statements > kChainCut) {
+      out.chained = chained_job(finished[1 + kChainCut]);
+      out.finished_migration = chain_finished_migration(finished[1 + kChainCut]);
+    }
     co_return out;
   }
 

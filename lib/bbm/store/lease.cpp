@@ -131,12 +131,13 @@ const std::string kCutTail = sql::render(
     "AND (lease_expires_at IS NULL OR lease_expires_at < statement_timestamp()))" + kJobReturning + "), "
     "running AS (UPDATE {migrations} SET status = {m.running}, "
     "started_at = coalesce(started_at, statement_timestamp()), updated_at = statement_timestamp() "
-    "WHERE id = $1 AND status = {m.active} AND EXISTS (SELECT 1 FROM job) RETURNING 1) "
-    "SELECT job.*, EXISTS (SELECT 1 FROM running) AS first_job FROM job");
+    "WHERE id = $1 AND status = {m.active} AND EXISTS (SELECT 1 FROM job) RETURNING 1) ");
+const std::string kCutResult = "SELECT job.*, EXISTS (SELECT 1 FROM running) AS first_job FROM job";
 
-std::string cut_and_insert_sql(const Target& target, std::string_view range_end, std::string_view condition) {
+std::string cut_and_insert_sql(const Target& target, std::string_view range_end, std::string_view condition,
+                               std::string_view result = kCutResult) {
   const auto& head = target.strategy == BatchingStrategy::null_keyset_limit ? kCutHeadByLimit : kCutHead;
-  return head + std::string(range_end) + kCutInsert + std::string(condition) + kCutTail;
+  return head + std::string(range_end) + kCutInsert + std::string(condition) + kCutTail + std::string(result);
 }
 
 // The range's end as the lease finds it: the first batch_size keys from the cursor, in key order.
@@ -178,22 +179,21 @@ std::string hinted_range_end(const Target& target) {
          "ELSE (" + scanned_range_end(target) + ") END";
 }
 
-// A migration's end, found by the batch that ran its last range, in that batch's commit: no job
-// was cut (the chain's locks were granted), no job is left unfinished, and no key is left between
-// the cursor and max_value. The same verdict the step-by-step lease's settle() reaches, without
-// the list, the lease that finds nothing, and its six round trips a short migration paid for
-// its end. $1 migration, $2 min_value, $3 max_value.
-const std::string kSettleHead = sql::render(
-    std::string("UPDATE {migrations} SET status = {m.finished}, finished_at = statement_timestamp(), "
+// A migration's end, found by the batch that ran its last range, in that batch's commit and in
+// its cut's own statement: no job was cut (the chain's locks were granted), no job is left
+// unfinished, and the cut found no key between the cursor and max_value (by limit: no NULL left). The same verdict the
+// step-by-step lease's settle() reaches, without the list, the lease that finds nothing, and its
+// six round trips a short migration paid for its end. The cut's row comes back whether or not a
+// job was cut (its columns NULL if none), with whether this finished the migration.
+const std::string kChainedCutResult = sql::render(
+    std::string(", settled AS (UPDATE {migrations} SET status = {m.finished}, finished_at = statement_timestamp(), "
                 "updated_at = statement_timestamp(), failure_error_code = NULL, hold_until = NULL, hold_code = NULL, "
                 "hold_reason = NULL WHERE id = $1 AND ") + kChainGranted + " AND " + kLive +
-    " AND NOT EXISTS (SELECT 1 FROM {jobs} WHERE batched_background_migration_id = $1 AND status <> {j.finished}) "
-    "AND (WITH " + kCursor + " SELECT (");
-constexpr const char* kSettleTail = ") IS NULL FROM cursor) RETURNING 1";
-
-std::string settle_if_done_sql(const Target& target) {
-  return kSettleHead + range_end_sql(target, "cursor.lo", "$3::bigint", "1") + kSettleTail;
-}
+    " AND NOT EXISTS (SELECT 1 FROM job) AND (SELECT hi IS NULL FROM next) "
+    "AND NOT EXISTS (SELECT 1 FROM {jobs} WHERE batched_background_migration_id = $1 AND status <> {j.finished}) "
+    "RETURNING 1) "
+    "SELECT job.*, EXISTS (SELECT 1 FROM running) AS first_job, EXISTS (SELECT 1 FROM settled) AS finished_migration "
+    "FROM (VALUES (1)) AS one LEFT JOIN job ON true");
 
 class Lease {
  public:
@@ -363,17 +363,16 @@ std::vector<db::Statement> chained_lease(const Bbm& m, const Target& target, con
   auto params = cut_params(m, target, request.batch_size, request.lease);
   params.emplace_back(hint ? db::Param(hint->min) : db::Param(std::nullopt));
   params.emplace_back(hint ? db::Param(hint->max) : db::Param(std::nullopt));
-  statements.push_back(db::Statement{cut_and_insert_sql(target, hinted_range_end(target), kChainGranted), params});
-  // By limit the end is a job that changed nothing, which the step-by-step lease settles.
-  if (target.strategy != BatchingStrategy::null_keyset_limit) {
-    statements.push_back(db::Statement{settle_if_done_sql(target), db::Params{m.id, m.min_value, m.max_value}});
-  }
+  statements.push_back(
+      db::Statement{cut_and_insert_sql(target, hinted_range_end(target), kChainGranted, kChainedCutResult), params});
   return statements;
 }
 
 std::optional<Job> chained_job(const db::Result& cut) {
-  if (cut.empty()) return std::nullopt;
+  if (cut.empty() || cut.is_null(0, cut.column("id"))) return std::nullopt;
   return job_from_row(cut, 0);
 }
+
+bool chain_finished_migration(const db::Result& cut) { return !cut.empty() && cut.get_bool(0, "finished_migration"); }
 
 }  // namespace bbmd::bbm

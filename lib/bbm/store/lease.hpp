@@ -11,16 +11,17 @@
 
 namespace bbmd::bbm {
 
-// Statements to run after a batch's bookkeeping and before its COMMIT: the locks, the cut and,
-// by key range, the settle (kChainCut, kChainSettle index them). `hint`, if given, is taken as the
-// range's end when it starts at the cursor and ends within the migration's bounds, sparing the
-// range scan; otherwise the lease scans.
+// Statements to run after a batch's bookkeeping and before its COMMIT: the locks, then the cut
+// (kChainCut indexes it), which also finishes the migration when nothing is left. `hint`, if
+// given, is taken as the range's end when it starts at the cursor and ends within the
+// migration's bounds, sparing the range scan; otherwise the lease scans.
 [[nodiscard]] std::vector<db::Statement> chained_lease(const Bbm& m, const Target& target,
                                                        const ChainRequest& request,
                                                        const std::optional<KeyRange>& hint);
 inline constexpr std::size_t kChainCut = 1;
-inline constexpr std::size_t kChainSettle = 2;
-// The job the chained lease cut, from the result of its cut statement; nullopt if none.
+// From the result of the chained cut: the job it cut (nullopt if none), and whether it found the
+// migration done and finished it.
 [[nodiscard]] std::optional<Job> chained_job(const db::Result& cut);
+[[nodiscard]] bool chain_finished_migration(const db::Result& cut);
 
 }  // namespace bbmd::bbm

@@ -5,6 +5,9 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <exception>
 #include <string>
@@ -35,6 +38,9 @@ constexpr const char* kTimeouts =
 boost::asio::awaitable<void> look_up(std::shared_ptr<db::Pool> pool, std::string sql, db::Params timeouts,
                                      std::shared_ptr<RangeLookahead::Lookup> lookup) {
   try {
+    // co_spawn runs this at once, inside the runner's call: posted instead, the lookup is sent
+    // once the batch's first round trip is on its way, never ahead of it.
+    co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
     auto conn = co_await pool->acquire_if_free();
     if (conn) {
       std::vector<db::Statement> statements;
