@@ -71,14 +71,12 @@ void log_notice(void* farewell, const PGresult* res) {
 }
 
 // "SELECT set_config($1, $2, true), ..., pg_backend_pid()": each (name, value) for the current
-// transaction only (or, not `local`, for the session), and the server process that runs it (its
-// last column).
-Statement settings_statement(const std::vector<std::pair<std::string, std::string>>& settings, bool local) {
+// transaction only, and the server process that runs the transaction (its last column).
+Statement local_settings(const std::vector<std::pair<std::string, std::string>>& settings) {
   Statement s{"SELECT ", {}};
-  const std::string scope = local ? "true" : "false";
   for (const auto& [name, value] : settings) {
     const auto n = s.params.size();
-    s.sql += "set_config($" + std::to_string(n + 1) + ", $" + std::to_string(n + 2) + ", " + scope + "), ";
+    s.sql += "set_config($" + std::to_string(n + 1) + ", $" + std::to_string(n + 2) + ", true), ";
     s.params.emplace_back(name);
     s.params.emplace_back(value);
   }
@@ -496,7 +494,7 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::connect(asio::any_io_ex
   auto impl = std::make_unique<Impl>();
   impl->ex = ex;
   impl->params = params;
-  impl->settings = settings_statement(params.transaction_settings, true);
+  impl->settings = local_settings(params.transaction_settings);
   impl->named = params.named_statements;
   impl->prepared = StatementCache(statement_prefix());
   impl->observer = std::move(observer);
@@ -505,12 +503,7 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::connect(asio::any_io_ex
   if (PQstatus(impl->conn.get()) == CONNECTION_BAD) impl->fail_lost("connect failed");
   PQsetNoticeReceiver(impl->conn.get(), log_notice, &impl->farewell);
   co_await impl->connect(params.connect_timeout);
-  std::unique_ptr<Connection> conn(new Connection(std::move(impl)));
-  if (conn->impl_->named && !params.transaction_settings.empty()) {
-    const auto session = settings_statement(params.transaction_settings, false);
-    co_await conn->query("session_settings", session.sql, session.params);
-  }
-  co_return conn;
+  co_return std::unique_ptr<Connection>(new Connection(std::move(impl)));
 }
 
 asio::awaitable<Result> Connection::query(std::string_view name, std::string_view sql, const Params& params) {
@@ -602,9 +595,7 @@ asio::awaitable<void> Connection::cancel() {
   }
 }
 
-void Connection::add_transaction_settings(std::vector<Statement>& statements) const {
-  if (!impl_->named) statements.push_back(impl_->settings);
-}
+const Statement& Connection::transaction_settings() const noexcept { return impl_->settings; }
 
 std::string Connection::quote_identifier(std::string_view name) const {
   if (!impl_->conn) throw Error(ErrorKind::connection_lost, "", "connection is closed");

@@ -110,12 +110,9 @@ class Connection {
   // in the server process backend_pid() names.
   asio::awaitable<void> cancel();
 
-  // Appends what a transaction must run after BEGIN to take ConnParams::transaction_settings and
-  // report the server process running it (set_config(..., true), pipelined: no extra round trip).
-  // Appends nothing while the connection runs named statements: its server session is its own
-  // (a session that changed would have lost the names), so the settings were made the session's
-  // once, at connect, and libpq knows its process.
-  void add_transaction_settings(std::vector<Statement>& statements) const;
+  // Sets ConnParams::transaction_settings for the current transaction only (set_config(..., true))
+  // and reports the server process running it: pipelined right after BEGIN, no extra round trip.
+  [[nodiscard]] const Statement& transaction_settings() const noexcept;
 
   // PQescapeIdentifier: the only way bbmd turns a name into SQL text.
   [[nodiscard]] std::string quote_identifier(std::string_view name) const;
@@ -126,7 +123,7 @@ class Connection {
   // Lets the pool replace a dead idle connection before a job's first query fails on it.
   [[nodiscard]] bool still_connected() noexcept;
   // The server process running this connection's statements: inside a transaction whose
-  // transaction settings' result has arrived, the one it reported (behind a pooler libpq only
+  // transaction_settings() result has arrived, the one it reported (behind a pooler libpq only
   // knows the pooler's key, and only an open transaction keeps one server process); otherwise
   // the one libpq was told at connect (PQbackendPID).
   [[nodiscard]] int backend_pid() const noexcept;

@@ -24,8 +24,7 @@ inline boost::asio::awaitable<void> roll_back(Connection& conn) {
 
 // BEGIN with the connection's transaction settings, in one round trip.
 inline boost::asio::awaitable<void> begin(Connection& conn) {
-  std::vector<Statement> statements{Statement{"BEGIN", {}}};
-  conn.add_transaction_settings(statements);
+  const std::vector<Statement> statements{Statement{"BEGIN", {}}, conn.transaction_settings()};
   co_await conn.pipeline("begin", statements);
 }
 

@@ -30,7 +30,7 @@ MigrationLock::~MigrationLock() = default;
 boost::asio::awaitable<MigrationLock> MigrationLock::acquire(std::unique_ptr<db::Connection> conn) {
   std::vector<db::Statement> statements;
   statements.push_back(db::Statement{"BEGIN", {}});
-  conn->add_transaction_settings(statements);
+  statements.push_back(conn->transaction_settings());
   statements.push_back(db::Statement{"SELECT pg_advisory_xact_lock($1)", db::Params{kAdvisoryLockKey}});
   statements.push_back(db::Statement{kKeepIdle, {}});
   co_await conn->pipeline("schema_lock", statements);

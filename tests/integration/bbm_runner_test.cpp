@@ -153,14 +153,53 @@ TEST_CASE("an unknown work function holds, then runs once a build knows it", "[b
   const auto runnable = bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::size_t> {
     auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "t"));
     bbmd::bbm::PgStore store(*conn);
-    const auto old_build = (co_await store.runnable(WorkRegistry{}.names())).size();
-    const auto new_build = (co_await store.runnable(knows.names())).size();
+    const auto old_build = (co_await store.runnable(WorkRegistry{}.names(), {})).size();
+    const auto new_build = (co_await store.runnable(knows.names(), {})).size();
     co_return old_build * 10 + new_build;
   });
   CHECK(runnable == 1);  // the old build skips the held row, the new one gets it at once
   CHECK(drive(db, knows, id).back() == StepResult::Kind::migration_finished);
   CHECK(db.count("SELECT count(*) FROM t WHERE b = a * 2") == 20);
   CHECK(db.scalar("SELECT hold_code IS NULL FROM batched_background_migrations") == "t");
+}
+
+TEST_CASE("the listing leaves out a migration already at its running-job cap, and every one at the fleet's cap",
+          "[bbm][runner][listing]") {
+  TestDatabase db;
+  bbmd::test::apply_bbmd_schema(db);
+  make_table(db, 10);
+  db.exec("CREATE TABLE u (LIKE t INCLUDING ALL)");
+  MigrationRow row;
+  row.max_value = 10;
+  const auto on_t = bbmd::test::queue_migration(db, row);
+  row.name = "20260101000001_on_u";
+  row.table_name = "public.u";
+  const auto on_u = bbmd::test::queue_migration(db, row);
+  // Another worker's job on t: leased, its lease not expired.
+  db.exec("INSERT INTO background_migration_jobs (batched_background_migration_id, min_value, max_value, status, "
+          "attempts, lease_owner, lease_token, lease_expires_at, batch_size, table_oid) VALUES (" +
+          std::to_string(on_t) + ", 1, 5, 1, 1, 'other', nextval('bbm_lease_token_seq'), now() + interval '1 hour', "
+          "5, 'public.t'::regclass::oid)");
+  auto listed = [&](int per_table, int in_fleet) {
+    return bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<std::int64_t>> {
+      auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "t"));
+      bbmd::bbm::PgStore store(*conn);
+      bbmd::bbm::LeaseOptions caps;
+      caps.max_jobs_per_table = per_table;
+      caps.max_running_jobs = in_fleet;
+      std::vector<std::int64_t> ids;
+      for (const auto& m : co_await store.runnable(WorkRegistry{}.names(), caps)) ids.push_back(m.id);
+      co_return ids;
+    });
+  };
+  using Ids = std::vector<std::int64_t>;
+  CHECK(listed(1, 0) == Ids{on_u});        // a lease on t's migration could only find it busy
+  CHECK(listed(2, 0) == Ids{on_t, on_u});  // room for a second job on t
+  CHECK(listed(2, 1).empty());             // the fleet runs as many jobs as it may
+  CHECK(listed(2, 2) == Ids{on_t, on_u});
+  // An expired lease is work (a takeover), not a running job.
+  db.exec("UPDATE background_migration_jobs SET lease_expires_at = now() - interval '1 second'");
+  CHECK(listed(1, 1) == Ids{on_t, on_u});
 }
 
 TEST_CASE("a job failing twice then succeeding ends with 3 attempts", "[bbm][runner][retry]") {

@@ -258,9 +258,8 @@ TEST_CASE("through PgBouncer cancel() reaches the server process running the con
     auto sleeper = co_await connect_named(ex, through, false);
     std::optional<ErrorKind> out;
     // As a batch starts: the settings and the long statement in one round trip.
-    std::vector<Statement> statements{Statement{"BEGIN", {}}};
-    sleeper->add_transaction_settings(statements);
-    statements.push_back(Statement{"SELECT pg_sleep(20)", {}});
+    const std::vector<Statement> statements{Statement{"BEGIN", {}}, sleeper->transaction_settings(),
+                                            Statement{"SELECT pg_sleep(20)", {}}};
     auto sleep = [&]() -> asio::awaitable<void> {
       try {
         co_await sleeper->pipeline("sleep", statements);

@@ -17,7 +17,8 @@ T take(std::deque<T>& queue, T fallback) {
 
 }  // namespace
 
-boost::asio::awaitable<std::vector<bbm::Bbm>> FakeStore::runnable(const std::vector<std::string>&) {
+boost::asio::awaitable<std::vector<bbm::Bbm>> FakeStore::runnable(const std::vector<std::string>&,
+                                                                  const bbm::LeaseOptions&) {
   calls.push_back("runnable");
   co_return std::vector<bbm::Bbm>{};
 }

@@ -22,7 +22,8 @@ class FakeStore final : public bbm::Store {
   std::deque<BatchScript> batches;       // run_batch() answers in turn; none left: a plain commit
   std::vector<std::string> calls;        // e.g. "lease", "batch 7 chained", "release 8", "hold throttled 250ms"
 
-  boost::asio::awaitable<std::vector<bbm::Bbm>> runnable(const std::vector<std::string>&) override;
+  boost::asio::awaitable<std::vector<bbm::Bbm>> runnable(const std::vector<std::string>&,
+                                                         const bbm::LeaseOptions&) override;
   boost::asio::awaitable<std::optional<bbm::Bbm>> find(std::int64_t) override;
   boost::asio::awaitable<bool> hold(const bbm::Bbm& m, const bbm::Verdict& verdict,
                                     std::chrono::milliseconds interval) override;

@@ -104,7 +104,7 @@ boost::asio::awaitable<PassOutcome> Worker::pass() {
     auto conn = co_await pool_->acquire();
     PgStore store(*conn);
     PgChecks checks(*conn, validator_, throttle_);
-    const auto candidates = co_await store.runnable(registry_.names());
+    const auto candidates = co_await store.runnable(registry_.names(), options_.runner.lease);
     const StayContext context{false, stopping_, false};
     for (const auto& m : candidates) {
       if (stopping_) break;

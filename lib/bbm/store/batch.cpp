@@ -96,7 +96,7 @@ class Batch {
     start.push_back(db::Statement{"BEGIN", {}});
     start.push_back(db::Statement{kStart, db::Params{job_.id, job_.lease_token, options_.statement_timeout,
                                                      options_.lock_timeout}});
-    conn_.add_transaction_settings(start);
+    start.push_back(conn_.transaction_settings());
     if (sub_batch <= 0) start.push_back(slice(job_.min_value, job_.max_value, job_.batch_size));
     const auto started = co_await conn_.pipeline(work_name(), start);
     if (sub_batch <= 0) co_return started.back().affected_rows();

@@ -14,7 +14,8 @@ class PgStore final : public Store {
  public:
   explicit PgStore(db::Connection& conn) : conn_(conn) {}
 
-  boost::asio::awaitable<std::vector<Bbm>> runnable(const std::vector<std::string>& known_functions) override;
+  boost::asio::awaitable<std::vector<Bbm>> runnable(const std::vector<std::string>& known_functions,
+                                                    const LeaseOptions& caps) override;
   boost::asio::awaitable<std::optional<Bbm>> find(std::int64_t id) override;
   boost::asio::awaitable<bool> hold(const Bbm& m, const Verdict& verdict, std::chrono::milliseconds interval) override;
   boost::asio::awaitable<void> clear_hold(const Bbm& m) override;

@@ -50,4 +50,9 @@ std::string render(std::string_view statement) {
   return out;
 }
 
+std::string running_jobs(std::string_view filter) {
+  return "(SELECT count(*) FROM {jobs} WHERE " + (filter.empty() ? std::string() : std::string(filter) + " AND ") +
+         "status = {j.active} AND lease_expires_at > statement_timestamp())";
+}
+
 }  // namespace bbmd::bbm::sql

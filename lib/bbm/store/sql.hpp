@@ -22,4 +22,9 @@ inline constexpr std::string_view kChangeChannel = "bbmd_changes";
 // placeholder: statements are rendered when the program starts, so a typo fails at once.
 [[nodiscard]] std::string render(std::string_view statement);
 
+// A template counting running jobs (leased, lease not expired) among those `filter` selects (empty:
+// the whole fleet): the lease checks its caps with it, and the worker's listing leaves out a
+// migration already at its cap.
+[[nodiscard]] std::string running_jobs(std::string_view filter);
+
 }  // namespace bbmd::bbm::sql

@@ -77,8 +77,11 @@ class Store {
   virtual ~Store() = default;
 
   // Active and running migrations that are not held, running before active, then by id. A
-  // migration held for an unknown work function is offered again to a build that knows it.
-  virtual boost::asio::awaitable<std::vector<Bbm>> runnable(const std::vector<std::string>& known_functions) = 0;
+  // migration held for an unknown work function is offered again to a build that knows it. Not
+  // those whose leases could only find them busy: at `caps`' running jobs per table, or all of
+  // them while the fleet is at its cap.
+  virtual boost::asio::awaitable<std::vector<Bbm>> runnable(const std::vector<std::string>& known_functions,
+                                                            const LeaseOptions& caps) = 0;
   virtual boost::asio::awaitable<std::optional<Bbm>> find(std::int64_t id) = 0;
 
   // Puts a migration on hold until now + interval; true when the hold is new or its code changed.
