@@ -153,8 +153,10 @@ TEST_CASE("an unknown work function holds, then runs once a build knows it", "[b
   const auto runnable = bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::size_t> {
     auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "t"));
     bbmd::bbm::PgStore store(*conn);
-    const auto old_build = (co_await store.runnable(WorkRegistry{}.names(), {})).size();
-    const auto new_build = (co_await store.runnable(knows.names(), {})).size();
+    // Named, not a temporary inside co_await: g++ 12 destroys such a temporary twice.
+    const bbmd::bbm::LeaseOptions caps{};
+    const auto old_build = (co_await store.runnable(WorkRegistry{}.names(), caps)).size();
+    const auto new_build = (co_await store.runnable(knows.names(), caps)).size();
     co_return old_build * 10 + new_build;
   });
   CHECK(runnable == 1);  // the old build skips the held row, the new one gets it at once
