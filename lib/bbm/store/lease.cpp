@@ -33,14 +33,6 @@ constexpr const char* kCursor =
 // the range end says whether one is due. $3 is selected only so that its type is known.
 constexpr const char* kNoCursor = "cursor AS (SELECT $2::bigint AS lo, $3::bigint AS unused_max)";
 
-// The table's and the fleet's lease locks, taken only if free at once, and the verdict recorded
-// for the cut in a transaction-local setting that the next statement, whose snapshot is taken
-// after the locks, reads. $2 table lock key, $3 max running jobs, $4 fleet lock key.
-constexpr const char* kTryLeaseLocks =
-    "set_config('bbmd.lease_granted', (CASE WHEN NOT pg_try_advisory_xact_lock($2) THEN false WHEN $3::int <= 0 "
-    "THEN true ELSE pg_try_advisory_xact_lock($4) END)::text, true)";
-constexpr const char* kLocksGranted = "current_setting('bbmd.lease_granted', true) = 'true'";
-
 // Locks the migration row for the lease (NO KEY UPDATE does not block job inserts' FK checks)
 // and re-reads its status, so an operator's pause is honoured at the very next lease.
 // The lease commits without waiting for its WAL flush (a second fsync per job): the batch that
@@ -50,17 +42,6 @@ constexpr const char* kLocksGranted = "current_setting('bbmd.lease_granted', tru
 const std::string kLockMigration = sql::render(
     std::string("SELECT status, set_config('synchronous_commit', 'off', true) FROM {migrations} WHERE id = $1 AND ") +
     kLive + " FOR NO KEY UPDATE");
-
-// The one-trip lease's locks: the migration row and the lease locks only if free at once, or
-// none. A row or lock held means another worker is leasing on this migration or table, or
-// committing a batch that leased its next job: waiting behind that commit could only find the
-// migration busy (with 8 processes on 16 tables, a third of the samples had a lease waiting).
-// No row: the migration is no longer live (its status as the statement's snapshot read it; a
-// pause committed after that leaves the cut's own check to refuse). $1 migration, then as above.
-const std::string kTryLockMigration = sql::render(
-    std::string("SELECT m.status, set_config('synchronous_commit', 'off', true), CASE WHEN locked.id IS NOT NULL "
-                "THEN ") + kTryLeaseLocks + " END AS granted FROM {migrations} m LEFT JOIN LATERAL (SELECT id FROM "
-    "{migrations} WHERE id = m.id FOR NO KEY UPDATE SKIP LOCKED) AS locked ON true WHERE m.id = $1 AND m." + kLive);
 
 const std::string kExpiredJob = sql::render(
     "SELECT id, attempts, lease_owner IS NOT NULL AS vanished FROM {jobs} WHERE batched_background_migration_id = $1 "
@@ -171,17 +152,20 @@ std::int64_t table_lock_key(const Target& target) {
   return (kTableLockSpace << 32) | static_cast<std::int64_t>(target.lease_table_oid);
 }
 
-db::Params lock_params(const Bbm& m, const Target& target, const LeaseOptions& options) {
-  return db::Params{m.id, table_lock_key(target), options.max_running_jobs, kFleetLockKey};
-}
-
 // The chained lease's locks, taken only if free at once (it runs inside a batch's transaction,
 // which must never wait on a lease): the migration row (SKIP LOCKED: no row, no chain), then
-// the lease locks. The batch's statement timeout is lifted for the rest of its transaction: a
-// slow range scan must not undo a batch that already succeeded. Parameters as kTryLeaseLocks'.
+// the table's and the fleet's lease locks. Its verdict goes to the cut in a transaction-local
+// setting, read by the next statement, whose snapshot is taken after the locks. The batch's
+// statement timeout is lifted for the rest of its transaction: a slow range scan must not undo
+// a batch that already succeeded. $1 migration, $2 table lock key, $3 max running jobs,
+// $4 fleet lock key.
 const std::string kChainLocks = sql::render(
-    std::string("SELECT set_config('statement_timeout', '0', true), ") + kTryLeaseLocks +
-    " FROM (SELECT 1 FROM {migrations} WHERE id = $1 AND " + kLive + " FOR NO KEY UPDATE SKIP LOCKED) AS locked");
+    std::string("SELECT set_config('statement_timeout', '0', true), set_config('bbmd.chained_lease', "
+                "(CASE WHEN NOT pg_try_advisory_xact_lock($2) THEN false WHEN $3::int <= 0 THEN true "
+                "ELSE pg_try_advisory_xact_lock($4) END)::text, true) "
+                "FROM (SELECT 1 FROM {migrations} WHERE id = $1 AND ") +
+    kLive + " FOR NO KEY UPDATE SKIP LOCKED) AS locked");
+constexpr const char* kChainGranted = "current_setting('bbmd.chained_lease', true) = 'true'";
 
 // The chained lease takes the lookahead's range end ($11) if the lookahead started where the
 // cursor stands ($10) and its end lies within the range; otherwise (NULLs: no lookahead) it
@@ -200,7 +184,7 @@ std::string hinted_range_end(const Target& target) {
 const std::string kChainedCutResult = sql::render(
     std::string(", settled AS (UPDATE {migrations} SET status = {m.finished}, finished_at = statement_timestamp(), "
                 "updated_at = statement_timestamp(), failure_error_code = NULL, hold_until = NULL, hold_code = NULL, "
-                "hold_reason = NULL WHERE id = $1 AND ") + kLocksGranted + " AND " + kLive +
+                "hold_reason = NULL WHERE id = $1 AND ") + kChainGranted + " AND " + kLive +
     " AND NOT EXISTS (SELECT 1 FROM job) AND (SELECT hi IS NULL FROM next) "
     "AND NOT EXISTS (SELECT 1 FROM {jobs} WHERE batched_background_migration_id = $1 AND status <> {j.finished}) "
     "RETURNING 1) "
@@ -214,23 +198,18 @@ class Lease {
       : conn_(conn), m_(m), target_(target), batch_size_(batch_size), options_(options) {}
 
   // The common case in one round trip: the locks and the cut pipelined in one implicit
-  // transaction (the statements run in order, as the step-by-step lease runs them). Busy when a
-  // lock was held; nullopt when no job was cut: at a cap, a takeover, a retry or the end need the
-  // step-by-step lease.
+  // transaction (the statements run in order, as the step-by-step lease runs them). nullopt when
+  // no job was cut: busy, a takeover, a retry or the end need the step-by-step lease.
   boost::asio::awaitable<std::optional<LeaseOutcome>> in_one_trip() {
-    const std::vector<db::Statement> statements{
-        db::Statement{kTryLockMigration, lock_params(m_, target_, options_)},
-        db::Statement{cut_and_insert_sql(target_, scanned_range_end(target_), kLocksGranted),
-                      cut_params(m_, target_, batch_size_, options_)}};
+    std::vector<db::Statement> statements;
+    statements.push_back(db::Statement{kLockMigration, db::Params{m_.id}});
+    statements.push_back(db::Statement{kLockKey, db::Params{table_lock_key(target_)}});
+    if (options_.max_running_jobs > 0) statements.push_back(db::Statement{kLockKey, db::Params{kFleetLockKey}});
+    statements.push_back(db::Statement{cut_and_insert_sql(target_, scanned_range_end(target_), "true"),
+                                       cut_params(m_, target_, batch_size_, options_)});
     const auto start = std::chrono::steady_clock::now();
     const auto results = co_await conn_.pipeline("bbm_lease", statements);
-    const auto& locks = results.front();
-    if (locks.empty()) co_return LeaseOutcome{};  // paused, finished or failed meanwhile
-    if (locks.opt_string(0, "granted") != "true") {
-      LeaseOutcome busy;
-      busy.kind = LeaseOutcome::Kind::busy;
-      co_return busy;
-    }
+    if (results.front().empty()) co_return LeaseOutcome{};  // paused, finished or failed meanwhile
     const auto& cut = results.back();
     if (cut.empty()) co_return std::nullopt;
     LeaseOutcome out;
@@ -375,12 +354,13 @@ boost::asio::awaitable<LeaseOutcome> PgStore::lease(const Bbm& m, const Target& 
 std::vector<db::Statement> chained_lease(const Bbm& m, const Target& target, const ChainRequest& request,
                                         const std::optional<KeyRange>& hint) {
   std::vector<db::Statement> statements;
-  statements.push_back(db::Statement{kChainLocks, lock_params(m, target, request.lease)});
+  statements.push_back(db::Statement{
+      kChainLocks, db::Params{m.id, table_lock_key(target), request.lease.max_running_jobs, kFleetLockKey}});
   auto params = cut_params(m, target, request.batch_size, request.lease);
   params.emplace_back(hint ? db::Param(hint->min) : db::Param(std::nullopt));
   params.emplace_back(hint ? db::Param(hint->max) : db::Param(std::nullopt));
   statements.push_back(
-      db::Statement{cut_and_insert_sql(target, hinted_range_end(target), kLocksGranted, kChainedCutResult), params});
+      db::Statement{cut_and_insert_sql(target, hinted_range_end(target), kChainGranted, kChainedCutResult), params});
   return statements;
 }
 
