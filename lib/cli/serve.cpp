@@ -15,6 +15,7 @@
 #include "bbm/run/change_listener.hpp"
 #include "bbm/run/worker.hpp"
 #include "bbm/store/readiness_check.hpp"
+#include "bbm/work/parser_memory.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
@@ -79,6 +80,7 @@ class Daemon {
     spawn("signal handler", handle_signals());
     spawn("watchdog", watchdog_loop(watchdog_));
     registry_.log_notices(log_);
+    bbm::release_parser_memory();  // the work functions are parsed: serve needs no parser from here on
     log_.info("bbmd serving", {{"version", kVersion},
                                {"database", db::describe(cfg_.database)},
                                {"workers", cfg_.backgroundmigrations.enabled ? cfg_.backgroundmigrations.workers : 0},
