@@ -20,7 +20,9 @@ namespace {
 constexpr const char* kLive = "status IN ({m.active}, {m.running})";
 
 // The running jobs on one table, and in the whole fleet.
-std::string running_on_table(std::string_view table_oid) { return sql::running_jobs("table_oid = " + std::string(table_oid)); }
+std::string running_on_table(std::string_view table_oid) {
+  return sql::running_jobs("table_oid = " + std::string(table_oid));
+}
 const std::string kRunningInFleet = sql::running_jobs("");
 
 // Where the next range starts: after the highest key issued, never below min_value; NULL once
@@ -177,10 +179,11 @@ std::string hinted_range_end(const Target& target) {
 
 // A migration's end, found by the batch that ran its last range, in that batch's commit and in
 // its cut's own statement: no job was cut (the chain's locks were granted), no job is left
-// unfinished, and the cut found no key between the cursor and max_value (by limit: no NULL left). The same verdict the
-// step-by-step lease's settle() reaches, without the list, the lease that finds nothing, and its
-// six round trips a short migration paid for its end. The cut's row comes back whether or not a
-// job was cut (its columns NULL if none), with whether this finished the migration.
+// unfinished, and the cut found no key between the cursor and max_value (by limit: no NULL
+// left). The same verdict the step-by-step lease's settle() reaches, without the list, the lease
+// that finds nothing, and its six round trips a short migration paid for its end. The cut's row
+// comes back whether or not a job was cut (its columns NULL if none), with whether this finished
+// the migration.
 const std::string kChainedCutResult = sql::render(
     std::string(", settled AS (UPDATE {migrations} SET status = {m.finished}, finished_at = statement_timestamp(), "
                 "updated_at = statement_timestamp(), failure_error_code = NULL, hold_until = NULL, hold_code = NULL, "
