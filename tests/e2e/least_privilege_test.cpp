@@ -9,14 +9,14 @@
 #include <sstream>
 
 #include "e2e/e2e_helpers.hpp"
-#include "e2e/role_support.hpp"
+#include "support/roles.hpp"
 
 using namespace std::chrono_literals;
-using bbmd::e2e::DroppedRoles;
+using bbmd::test::DroppedRoles;
 using bbmd::e2e::http_get;
 using bbmd::e2e::log_lines;
-using bbmd::e2e::login_as;
-using bbmd::e2e::role_name;
+using bbmd::test::login_as;
+using bbmd::test::role_name;
 using bbmd::test::ConfigFile;
 using bbmd::test::poll_until;
 using bbmd::test::TestDatabase;

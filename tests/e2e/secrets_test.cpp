@@ -8,12 +8,12 @@
 
 #include "e2e/e2e_helpers.hpp"
 #include "e2e/ops_helpers.hpp"
-#include "e2e/role_support.hpp"
+#include "support/roles.hpp"
 
 using namespace std::chrono_literals;
-using bbmd::e2e::DroppedRoles;
-using bbmd::e2e::login_as;
-using bbmd::e2e::role_name;
+using bbmd::test::DroppedRoles;
+using bbmd::test::login_as;
+using bbmd::test::role_name;
 using bbmd::test::CommandResult;
 using bbmd::test::ConfigFile;
 using bbmd::test::ConfigOverrides;

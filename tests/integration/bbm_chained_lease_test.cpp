@@ -1,7 +1,7 @@
 // Chained leases against a real PostgreSQL: a batch's commit leases the next range, unless the
-// migration was paused, its row or the table's lease lock is taken, or the table is at its cap;
-// a chained job the throttle stops is released, then resumed as attempt 1, not taken over; and
-// the range lookahead, found on a spare connection, is taken only where the cursor stands.
+// migration was paused, its row is locked or the table is at its cap (the lease locks it does
+// not need); a chained job the throttle stops is released, then resumed as attempt 1, not taken
+// over; and the range lookahead, found on a spare connection, is taken only where the cursor stands.
 #include <libpq-fe.h>
 
 #include <catch2/catch.hpp>
@@ -220,9 +220,24 @@ TEST_CASE("no chained lease while another session holds the migration row: the b
   expect_first_chain_skipped("BEGIN; SELECT 1 FROM batched_background_migrations FOR NO KEY UPDATE", "ROLLBACK");
 }
 
-TEST_CASE("no chained lease while another lease holds the table's lease lock", "[bbm][chain]") {
-  expect_first_chain_skipped("SELECT pg_advisory_lock((x'62626d74'::bigint << 32) | 'public.t'::regclass::oid::bigint)",
-                             "SELECT pg_advisory_unlock_all()");
+// The same transaction finishes the job the chain replaces, so a chain never raises a count: it
+// needs neither lease lock, even with the fleet at its cap of one job (its own).
+TEST_CASE("a chained lease goes ahead while other leases hold the table's and the fleet's lease locks", "[bbm][chain]") {
+  TestDatabase db;
+  const auto id = three_batches(db, true);
+  OtherSession other(db.conninfo(),
+                     "SELECT pg_advisory_lock((x'62626d74'::bigint << 32) | 'public.t'::regclass::oid::bigint), "
+                     "pg_advisory_lock(x'62626d66'::bigint)",
+                     "SELECT pg_advisory_unlock_all()");
+  auto options = chaining();
+  options.lease.max_running_jobs = 1;
+
+  const auto kinds = drive(db, sleepy_registry(), id, options);
+  other.join();
+  REQUIRE(other.acted());
+  CHECK(kinds == Kinds{StepResult::Kind::job_finished, StepResult::Kind::migration_finished});
+  CHECK(chained_jobs(db) == Rows{{"1", "100", "2", "1", "f"}, {"101", "200", "2", "1", "t"},
+                                 {"201", "300", "2", "1", "t"}});
 }
 
 TEST_CASE("no chained lease once the migration is paused: the next step finds it gone", "[bbm][chain]") {

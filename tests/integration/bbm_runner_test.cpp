@@ -8,10 +8,10 @@
 #include "bbm/model/status_codes.hpp"
 #include "db/connection.hpp"
 #include "db/conninfo.hpp"
-#include "e2e/role_support.hpp"
 #include "metrics/metrics.hpp"
 #include "support/async.hpp"
 #include "support/bbm_fixture.hpp"
+#include "support/roles.hpp"
 #include "support/runner_fixture.hpp"
 
 namespace asio = boost::asio;
@@ -165,9 +165,11 @@ TEST_CASE("an unknown work function holds, then runs once a build knows it", "[b
   CHECK(db.scalar("SELECT hold_code IS NULL FROM batched_background_migrations") == "t");
 }
 
-TEST_CASE("the listing leaves out a migration already at its running-job cap, and every one at the fleet's cap",
-          "[bbm][runner][listing]") {
-  TestDatabase db;
+namespace {
+
+// Migrations on t (10 rows) and on u (empty, like t), and another worker's job on t: leased, its
+// lease not expired. Returns the two migrations' ids.
+std::pair<std::int64_t, std::int64_t> one_job_running_on_t(TestDatabase& db) {
   bbmd::test::apply_bbmd_schema(db);
   make_table(db, 10);
   db.exec("CREATE TABLE u (LIKE t INCLUDING ALL)");
@@ -177,11 +179,19 @@ TEST_CASE("the listing leaves out a migration already at its running-job cap, an
   row.name = "20260101000001_on_u";
   row.table_name = "public.u";
   const auto on_u = bbmd::test::queue_migration(db, row);
-  // Another worker's job on t: leased, its lease not expired.
   db.exec("INSERT INTO background_migration_jobs (batched_background_migration_id, min_value, max_value, status, "
           "attempts, lease_owner, lease_token, lease_expires_at, batch_size, table_oid) VALUES (" +
           std::to_string(on_t) + ", 1, 5, 1, 1, 'other', nextval('bbm_lease_token_seq'), now() + interval '1 hour', "
           "5, 'public.t'::regclass::oid)");
+  return {on_t, on_u};
+}
+
+}  // namespace
+
+TEST_CASE("the listing leaves out a migration already at its running-job cap, and every one at the fleet's cap",
+          "[bbm][runner][listing]") {
+  TestDatabase db;
+  const auto [on_t, on_u] = one_job_running_on_t(db);
   auto listed = [&](int per_table, int in_fleet) {
     return bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<std::int64_t>> {
       auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "t"));
@@ -202,6 +212,30 @@ TEST_CASE("the listing leaves out a migration already at its running-job cap, an
   // An expired lease is work (a takeover), not a running job.
   db.exec("UPDATE background_migration_jobs SET lease_expires_at = now() - interval '1 second'");
   CHECK(listed(1, 1) == Ids{on_t, on_u});
+}
+
+// The worker ends its pass on the second answer: no other migration could lease either.
+TEST_CASE("a lease is busy at its table's cap, and says the whole fleet is full at the fleet's cap",
+          "[bbm][runner][listing]") {
+  TestDatabase db;
+  const auto [on_t, on_u] = one_job_running_on_t(db);
+  const WorkRegistry registry;  // the runner keeps a reference
+  auto lease = [&](std::int64_t id, int in_fleet) {
+    bbmd::metrics::Metrics metrics;
+    return bbmd::test::run_async([&](asio::any_io_executor ex) -> asio::awaitable<std::pair<StepResult::Kind, bool>> {
+      auto conn = co_await bbmd::db::Connection::connect(ex, bbmd::db::conn_params(db.config(), "t"));
+      auto options = bbmd::test::runner_options();
+      options.lease.max_running_jobs = in_fleet;
+      bbmd::test::TestRunner runner(*conn, registry, metrics, options);
+      const auto step = co_await runner.step(id);
+      co_return std::pair{step.kind, step.fleet_full};
+    });
+  };
+  using Answer = std::pair<StepResult::Kind, bool>;
+  CHECK(lease(on_t, 0) == Answer{StepResult::Kind::busy, false});  // t runs its one job
+  CHECK(lease(on_u, 1) == Answer{StepResult::Kind::busy, true});   // t's job fills the fleet
+  CHECK(lease(on_u, 2) == Answer{StepResult::Kind::migration_finished, false});  // room: u has no rows
+  CHECK(db.count("SELECT count(*) FROM background_migration_jobs") == 1);
 }
 
 TEST_CASE("a job failing twice then succeeding ends with 3 attempts", "[bbm][runner][retry]") {
@@ -294,12 +328,12 @@ TEST_CASE("a grant revoked mid-migration holds it with the GRANT to run, and the
           "[bbm][runner][privilege]") {
   TestDatabase db;
   const auto id = bbmd::test::queue_over_t(db, 300, 100);
-  const auto role = bbmd::e2e::role_name(db, "bbmd_revoked");
-  const bbmd::e2e::DroppedRoles dropped(db, {role});
+  const auto role = bbmd::test::role_name(db, "bbmd_revoked");
+  const bbmd::test::DroppedRoles dropped(db, {role});
   db.exec("CREATE ROLE " + role + " LOGIN PASSWORD 'revoked-secret'");
   db.exec("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO " + role);
   db.exec("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO " + role);
-  const auto as_role = bbmd::e2e::login_as(db, role, "revoked-secret");
+  const auto as_role = bbmd::test::login_as(db, role, "revoked-secret");
 
   bbmd::metrics::Metrics metrics;
   const WorkRegistry registry;

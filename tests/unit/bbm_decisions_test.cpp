@@ -80,6 +80,21 @@ TEST_CASE("runner: a busy lease runs nothing and counts as idle", "[unit][bbm][r
   CHECK(bbmd::bbm::next_step(r, {}).outcome == PassOutcome::idle);
 }
 
+TEST_CASE("runner: a lease busy because the whole fleet is at its cap ends the worker's pass", "[unit][bbm][runner]") {
+  Harness h;
+  auto full = bbmd::test::lease_of(LeaseOutcome::Kind::busy);
+  full.fleet_full = true;
+  h.store.leases = {bbmd::test::lease_of(LeaseOutcome::Kind::busy), full};
+  const auto table_busy = h.step();
+  const auto fleet_busy = h.step();
+  CHECK(h.store.calls == Calls{"lease 100", "lease 100"});
+  CHECK(fleet_busy.kind == StepResult::Kind::busy);
+  CHECK_FALSE(bbmd::bbm::next_step(table_busy, {}).end_pass);  // another migration may still lease
+  const auto next = bbmd::bbm::next_step(fleet_busy, {});
+  CHECK(next.end_pass);  // none can
+  CHECK(next.outcome == PassOutcome::idle);
+}
+
 TEST_CASE("runner: a lease taken over from a vanished worker runs and is counted", "[unit][bbm][runner]") {
   Harness h;
   auto job = job_of(7, 1, 100, 2);

@@ -42,6 +42,7 @@ struct StepResult {
   std::chrono::milliseconds retry_after{0};  // held for a known pause (WAL-rate pacing): this long
   std::optional<Job> chained;                // the next job, leased by this job's commit
   bool finished_migration = false;           // this job's commit found nothing left and finished it
+  bool fleet_full = false;                   // busy: the whole fleet is at its cap, no migration can lease
   // When the job was leased (or, leased ahead, began): the job interval counts from here.
   std::optional<std::chrono::steady_clock::time_point> job_started;
 

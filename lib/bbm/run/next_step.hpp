@@ -21,6 +21,10 @@ struct NextStep {
   bool stay = false;
   PassOutcome outcome = PassOutcome::idle;
   std::optional<std::chrono::milliseconds> pause;  // the migration is held for exactly this long
+  // No other migration can lease either (the fleet is at maxrunningjobs): the pass ends here,
+  // instead of one lease per listed migration, each taking the fleet's lease lock that running
+  // workers' leases need.
+  bool end_pass = false;
 };
 
 // Whether a job about to run should lease the next one in its commit: only when the runner may

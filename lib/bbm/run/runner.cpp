@@ -93,7 +93,10 @@ boost::asio::awaitable<StepResult> Runner::run_one(Store& store, Checks& checks,
     if (lease.range_query_seconds) r.batching_query_seconds.push_back(*lease.range_query_seconds);
     switch (lease.kind) {
       case LeaseOutcome::Kind::gone: r.kind = StepResult::Kind::gone; co_return r;
-      case LeaseOutcome::Kind::busy: r.kind = StepResult::Kind::busy; co_return r;
+      case LeaseOutcome::Kind::busy:
+        r.kind = StepResult::Kind::busy;
+        r.fleet_full = lease.fleet_full;
+        co_return r;
       case LeaseOutcome::Kind::finished: r.kind = StepResult::Kind::migration_finished; co_return r;
       case LeaseOutcome::Kind::failed:
         r.kind = StepResult::Kind::migration_failed;

@@ -94,9 +94,9 @@ boost::asio::awaitable<void> Worker::run() {
   runner_.logger().info("worker stopped");
 }
 
-// Steps the runnable migrations in turn until one does something; idle when none does. The
-// runner stays on a migration from job to job while next_step() allows, so a busy worker lists
-// at most once per stay_for.
+// Steps the runnable migrations in turn until one does something, or the fleet is full; idle when
+// none does. The runner stays on a migration from job to job while next_step() allows, so a busy
+// worker lists at most once per stay_for.
 boost::asio::awaitable<PassOutcome> Worker::pass() {
   paced_for_.reset();
   job_started_.reset();
@@ -115,6 +115,7 @@ boost::asio::awaitable<PassOutcome> Worker::pass() {
       job_started_ = result.job_started;
       if (next.pause) paced_for_ = std::min(paced_for_.value_or(*next.pause), *next.pause);
       if (next.outcome != PassOutcome::idle) co_return next.outcome;
+      if (next.end_pass) break;
     }
     co_return PassOutcome::idle;
   } catch (const std::exception& e) {

@@ -64,6 +64,9 @@ const std::string kRelet = sql::render(
 
 // Advisory lock namespaces ("bbmt", "bbmf" in ASCII): serialise the running-job counts of one
 // table, and of the fleet, between concurrent leases. Held only by the short lease transaction.
+// Every lease takes them before the migration row: a lease waiting its turn for a count then
+// holds no migration row, so it never turns away a running batch's chained lease (which skips a
+// locked row) on a migration it could only find busy; and one order means no deadlock.
 constexpr std::int64_t kTableLockSpace = 0x62626d74;
 constexpr std::int64_t kFleetLockKey = 0x62626d66;
 
@@ -101,8 +104,8 @@ const std::string kMarkFailed = sql::render(
     "UPDATE {migrations} SET status = {m.failed}, failure_error_code = {code.max_job_retry}, updated_at = now(), "
     "last_error = $2 WHERE id = $1");
 
-// The common lease as one statement, run right after the migration row lock and the advisory
-// locks of the same transaction (so its snapshot sees every job committed before them): cuts
+// The common lease as one statement, run right after the advisory locks and the migration row lock
+// of the same transaction (so its snapshot sees every job committed before them): cuts
 // the next range after the highest key issued and inserts its job, unless the migration
 // stopped, the table or fleet is at its cap, `condition` is false, or an expired job waits for
 // takeover. Marks the migration running on its first job. No row: no job was cut.
@@ -154,17 +157,17 @@ std::int64_t table_lock_key(const Target& target) {
   return (kTableLockSpace << 32) | static_cast<std::int64_t>(target.lease_table_oid);
 }
 
-// The chained lease's locks, taken only if free at once (it runs inside a batch's transaction,
-// which must never wait on a lease): the migration row (SKIP LOCKED: no row, no chain), then
-// the table's and the fleet's lease locks. Its verdict goes to the cut in a transaction-local
-// setting, read by the next statement, whose snapshot is taken after the locks. The batch's
-// statement timeout is lifted for the rest of its transaction: a slow range scan must not undo
-// a batch that already succeeded. $1 migration, $2 table lock key, $3 max running jobs,
-// $4 fleet lock key.
+// The chained lease's lock, taken only if free at once (it runs inside a batch's transaction,
+// which must never wait on a lease): the migration row (SKIP LOCKED: no row, no chain). It takes
+// neither the table's nor the fleet's lease lock: the same transaction finishes the job the chain
+// replaces, so a chain never raises a running-job count, and one that failed to try-lock them
+// because an idle worker's lease held them for a moment only handed its place to a race. Its
+// cut still counts, so a cap lowered below the running jobs ends the chain. Its verdict goes to
+// the cut in a transaction-local setting, read by the next statement. The batch's statement
+// timeout is lifted for the rest of its transaction: a slow range scan must not undo a batch
+// that already succeeded. $1 migration.
 const std::string kChainLocks = sql::render(
-    std::string("SELECT set_config('statement_timeout', '0', true), set_config('bbmd.chained_lease', "
-                "(CASE WHEN NOT pg_try_advisory_xact_lock($2) THEN false WHEN $3::int <= 0 THEN true "
-                "ELSE pg_try_advisory_xact_lock($4) END)::text, true) "
+    std::string("SELECT set_config('statement_timeout', '0', true), set_config('bbmd.chained_lease', 'true', true) "
                 "FROM (SELECT 1 FROM {migrations} WHERE id = $1 AND ") +
     kLive + " FOR NO KEY UPDATE SKIP LOCKED) AS locked");
 constexpr const char* kChainGranted = "current_setting('bbmd.chained_lease', true) = 'true'";
@@ -205,14 +208,15 @@ class Lease {
   // no job was cut: busy, a takeover, a retry or the end need the step-by-step lease.
   boost::asio::awaitable<std::optional<LeaseOutcome>> in_one_trip() {
     std::vector<db::Statement> statements;
-    statements.push_back(db::Statement{kLockMigration, db::Params{m_.id}});
     statements.push_back(db::Statement{kLockKey, db::Params{table_lock_key(target_)}});
-    if (options_.max_running_jobs > 0) statements.push_back(db::Statement{kLockKey, db::Params{kFleetLockKey}});
+    if (capped()) statements.push_back(db::Statement{kLockKey, db::Params{kFleetLockKey}});
+    const auto migration_lock = statements.size();
+    statements.push_back(db::Statement{kLockMigration, db::Params{m_.id}});
     statements.push_back(db::Statement{cut_and_insert_sql(target_, scanned_range_end(target_), "true"),
                                        cut_params(m_, target_, batch_size_, options_)});
     const auto start = std::chrono::steady_clock::now();
     const auto results = co_await conn_.pipeline("bbm_lease", statements);
-    if (results.front().empty()) co_return LeaseOutcome{};  // paused, finished or failed meanwhile
+    if (results[migration_lock].empty()) co_return LeaseOutcome{};  // paused, finished or failed meanwhile
     const auto& cut = results.back();
     if (cut.empty()) co_return std::nullopt;
     LeaseOutcome out;
@@ -226,12 +230,15 @@ class Lease {
 
   boost::asio::awaitable<LeaseOutcome> step_by_step() {
     return db::in_transaction(conn_, [this]() -> boost::asio::awaitable<LeaseOutcome> {
+      co_await conn_.query("bbm_lease_lock_table", kLockKey, table_lock_key(target_));
+      if (capped()) co_await conn_.query("bbm_lease_lock_fleet", kLockKey, kFleetLockKey);
       auto locked = co_await conn_.query("bbm_lease_lock_migration", kLockMigration, m_.id);
       if (locked.empty()) co_return LeaseOutcome{};
-      const bool full = co_await at_capacity();
-      if (full) {
+      const auto full = co_await at_capacity();
+      if (full != Capacity::free) {
         LeaseOutcome busy;
         busy.kind = LeaseOutcome::Kind::busy;
+        busy.fleet_full = full == Capacity::fleet_full;
         co_return busy;
       }
       LeaseOutcome out;
@@ -260,17 +267,19 @@ class Lease {
     co_return job_from_row(r, 0);
   }
 
-  // True when the table, or the fleet, already runs as many jobs as allowed. The advisory locks
-  // make concurrent leases on other migrations of the same table count one after the other.
-  boost::asio::awaitable<bool> at_capacity() {
-    co_await conn_.query("bbm_lease_lock_table", kLockKey, table_lock_key(target_));
+  enum class Capacity { free, table_full, fleet_full };
+
+  bool capped() const noexcept { return options_.max_running_jobs > 0; }
+
+  // Whether the table, or the fleet, already runs as many jobs as allowed (counted under the
+  // lease locks: see kLockKey).
+  boost::asio::awaitable<Capacity> at_capacity() {
     auto on_table = co_await conn_.query("bbm_lease_running_on_table", kCountOnTable,
                                          static_cast<std::int64_t>(target_.lease_table_oid));
-    if (on_table.get_int(0, 0) >= options_.max_jobs_per_table) co_return true;
-    if (options_.max_running_jobs <= 0) co_return false;
-    co_await conn_.query("bbm_lease_lock_fleet", kLockKey, kFleetLockKey);
+    if (on_table.get_int(0, 0) >= options_.max_jobs_per_table) co_return Capacity::table_full;
+    if (!capped()) co_return Capacity::free;
     auto in_fleet = co_await conn_.query("bbm_lease_running_in_fleet", kCountInFleet);
-    co_return in_fleet.get_int(0, 0) >= options_.max_running_jobs;
+    co_return in_fleet.get_int(0, 0) >= options_.max_running_jobs ? Capacity::fleet_full : Capacity::free;
   }
 
   // Expired leases first: a vanished worker's job must not wait behind new ranges.
@@ -357,8 +366,7 @@ boost::asio::awaitable<LeaseOutcome> PgStore::lease(const Bbm& m, const Target& 
 std::vector<db::Statement> chained_lease(const Bbm& m, const Target& target, const ChainRequest& request,
                                         const std::optional<KeyRange>& hint) {
   std::vector<db::Statement> statements;
-  statements.push_back(db::Statement{
-      kChainLocks, db::Params{m.id, table_lock_key(target), request.lease.max_running_jobs, kFleetLockKey}});
+  statements.push_back(db::Statement{kChainLocks, db::Params{m.id}});
   auto params = cut_params(m, target, request.batch_size, request.lease);
   params.emplace_back(hint ? db::Param(hint->min) : db::Param(std::nullopt));
   params.emplace_back(hint ? db::Param(hint->max) : db::Param(std::nullopt));

@@ -36,6 +36,7 @@ struct LeaseOutcome {
   } kind = Kind::gone;
   Job job;
   bool first_job = false;  // the migration just went from active to running
+  bool fleet_full = false;  // busy: the whole fleet runs maxrunningjobs jobs, so no migration can lease
   std::int64_t exhausted_job_id = 0;  // for failed: the job that ran out of attempts
   std::optional<double> range_query_seconds;  // how long cutting a new range took, if one was cut
 };
@@ -50,8 +51,8 @@ struct BatchOptions {
 // Asks a batch's commit to lease the next job of its migration as well (the chained lease), so
 // a worker going from job to job needs no lease transaction of its own (asked only for a job that
 // is not the migration's last range, so the next key is a bigint). It cuts the next range
-// as lease() would, but only if the migration row and the lease locks are free at that instant
-// (a batch never waits on a lease), and never takes over, retries or settles.
+// as lease() would, but only if the migration row is free at that instant (a batch never waits on
+// a lease; it needs no lease lock, as it replaces its own job), and never takes over or retries.
 struct ChainRequest {
   std::int64_t batch_size = 0;
   LeaseOptions lease;
