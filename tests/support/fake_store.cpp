@@ -1,6 +1,10 @@
 // The scripted store and checks (see fake_store.hpp).
 #include "support/fake_store.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 namespace bbmd::test {
 
 namespace {
@@ -52,6 +56,10 @@ boost::asio::awaitable<std::int64_t> FakeStore::estimate_tuples(const bbm::Bbm&,
 boost::asio::awaitable<bbm::LeaseOutcome> FakeStore::lease(const bbm::Bbm&, const bbm::Target&,
                                                            std::int64_t batch_size, const bbm::LeaseOptions&) {
   calls.push_back("lease " + std::to_string(batch_size));
+  if (lease_takes.count() > 0) {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, lease_takes);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+  }
   co_return take(leases, bbm::LeaseOutcome{});
 }
 

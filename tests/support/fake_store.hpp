@@ -21,6 +21,7 @@ class FakeStore final : public bbm::Store {
   std::deque<bbm::LeaseOutcome> leases;  // lease() answers in turn; none left: gone
   std::deque<BatchScript> batches;       // run_batch() answers in turn; none left: a plain commit
   std::vector<std::string> calls;        // e.g. "lease", "batch 7 chained", "release 8", "hold throttled 250ms"
+  std::chrono::milliseconds lease_takes{0};  // how long each lease() takes to answer
 
   boost::asio::awaitable<std::vector<bbm::Bbm>> runnable(const std::vector<std::string>&,
                                                          const bbm::LeaseOptions&) override;

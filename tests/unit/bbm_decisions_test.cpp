@@ -89,10 +89,20 @@ TEST_CASE("runner: a lease busy because the whole fleet is at its cap ends the w
   const auto fleet_busy = h.step();
   CHECK(h.store.calls == Calls{"lease 100", "lease 100"});
   CHECK(fleet_busy.kind == StepResult::Kind::busy);
-  CHECK_FALSE(bbmd::bbm::next_step(table_busy, {}).end_pass);  // another migration may still lease
-  const auto next = bbmd::bbm::next_step(fleet_busy, {});
-  CHECK(next.end_pass);  // none can
-  CHECK(next.outcome == PassOutcome::idle);
+  CHECK(bbmd::bbm::next_step(table_busy, {}).outcome == PassOutcome::idle);  // another migration may lease
+  CHECK(bbmd::bbm::next_step(fleet_busy, {}).outcome == PassOutcome::fleet_full);  // none can
+}
+
+// The server stamps a job's start before the lease answers, so counted from the answer the
+// interval separates the starts the server records, however long each lease took.
+TEST_CASE("runner: the job interval counts from the lease's answer", "[unit][bbm][runner][jobinterval]") {
+  Harness h;
+  h.store.lease_takes = 40ms;
+  h.store.leases.push_back(leased(job_of(1, 1, 100)));
+  const auto before = std::chrono::steady_clock::now();
+  const auto r = h.step();
+  REQUIRE(r.job_started);
+  CHECK(*r.job_started - before >= 40ms);
 }
 
 TEST_CASE("runner: a lease taken over from a vanished worker runs and is counted", "[unit][bbm][runner]") {
@@ -296,7 +306,8 @@ TEST_CASE("next_step: what each step counts as, and when a step stays", "[unit][
   CHECK_FALSE(bbmd::bbm::may_chain({true, false, true}));
 }
 
-TEST_CASE("backoff: none after work but the job interval's rest, idle and errors double with jitter up to the cap",
+TEST_CASE("backoff: none after work but the job interval's rest, idle and errors double with jitter up to the cap, "
+          "a full fleet waits the cap",
           "[unit][bbm][backoff]") {
   bbmd::bbm::Backoff backoff({.job_interval = 300ms, .initial = 250ms, .max = 2s, .multiplier = 2.0, .jitter = 0.2});
   CHECK(backoff.next(PassOutcome::worked, 100ms, 0.5) == 200ms);
@@ -310,5 +321,8 @@ TEST_CASE("backoff: none after work but the job interval's rest, idle and errors
   CHECK(backoff.next(PassOutcome::worked, 0ms, 0.5) == 300ms);
   CHECK(backoff.streak() == 0);
   CHECK(backoff.next(PassOutcome::idle, 0ms, 0.5) == 250ms);  // the streak starts over
+  CHECK(backoff.next(PassOutcome::fleet_full, 0ms, 0.5) == 2s);     // at the fleet's cap: the longest
+  CHECK(backoff.next(PassOutcome::fleet_full, 0ms, 0.0) == 1600ms);  // with its jitter
+  CHECK(backoff.streak() == 3);
   CHECK(bbmd::bbm::startup_jitter(10s, 0.25) == 2500ms);
 }

@@ -13,7 +13,12 @@ std::chrono::milliseconds Backoff::next(PassOutcome outcome, std::chrono::millis
     return std::max(milliseconds(0), policy_.job_interval - pass_took);
   }
   ++streak_;
-  const double grown = static_cast<double>(policy_.initial.count()) * std::pow(policy_.multiplier, streak_ - 1);
+  // At the fleet's cap the running workers refill their own places (each lists again as its
+  // migration ends), so a worker looking sooner would only take a place from one of them, and its
+  // passes would compete with their batches for the server: it waits the longest interval.
+  const double grown = outcome == PassOutcome::fleet_full
+                           ? static_cast<double>(policy_.max.count())
+                           : static_cast<double>(policy_.initial.count()) * std::pow(policy_.multiplier, streak_ - 1);
   const double capped = std::min(grown, static_cast<double>(policy_.max.count()));
   const double jittered = capped * (1.0 + policy_.jitter * (2.0 * random01 - 1.0));
   return milliseconds(static_cast<std::int64_t>(std::clamp(jittered, 0.0, static_cast<double>(policy_.max.count()))));

@@ -4,7 +4,8 @@
 
 namespace bbmd::bbm {
 
-enum class PassOutcome { worked, idle, error };
+// fleet_full: a lease found the whole fleet at maxrunningjobs, so no migration could start.
+enum class PassOutcome { worked, idle, error, fleet_full };
 
 struct BackoffPolicy {
   std::chrono::milliseconds job_interval{0};  // minimum gap between job starts (registry's jobinterval)
@@ -25,7 +26,7 @@ class Backoff {
 
  private:
   BackoffPolicy policy_;
-  int streak_ = 0;  // consecutive idle or failed passes
+  int streak_ = 0;  // consecutive passes that did no work
 };
 
 // A uniformly random delay in [0, max], for spreading a fleet restart.

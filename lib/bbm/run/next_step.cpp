@@ -28,9 +28,9 @@ bool may_chain(const StayContext& context) noexcept {
 
 NextStep next_step(const StepResult& result, const StayContext& context) noexcept {
   NextStep next;
-  next.outcome = outcome_of(result.kind);
+  next.outcome = result.kind == StepResult::Kind::busy && result.fleet_full ? PassOutcome::fleet_full
+                                                                            : outcome_of(result.kind);
   if (result.retry_after.count() > 0) next.pause = result.retry_after;
-  next.end_pass = result.kind == StepResult::Kind::busy && result.fleet_full;
   // The streak goes on with the job the commit leased ahead (asked for only while may_chain()
   // allowed it), even once the window has closed: it is ours already. With none, the worker lists
   // again, and sees other migrations and operators' edits.

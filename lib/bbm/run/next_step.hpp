@@ -2,7 +2,8 @@
 // The one decision after each step, pure: whether the runner stays on the migration for its next
 // job (the one its commit leased ahead: the only way to stay), and what the step
 // counts as for the worker's pass: worked (go on at once, or after the job interval), idle (try
-// the next migration, then back off) or error (back off), with any known pause to sleep instead.
+// the next migration, then back off), error (back off) or fleet_full (the pass ends: no other
+// migration could lease either; back off the longest), with any known pause to sleep instead.
 #include <chrono>
 #include <optional>
 
@@ -21,10 +22,6 @@ struct NextStep {
   bool stay = false;
   PassOutcome outcome = PassOutcome::idle;
   std::optional<std::chrono::milliseconds> pause;  // the migration is held for exactly this long
-  // No other migration can lease either (the fleet is at maxrunningjobs): the pass ends here,
-  // instead of one lease per listed migration, each taking the fleet's lease lock that running
-  // workers' leases need.
-  bool end_pass = false;
 };
 
 // Whether a job about to run should lease the next one in its commit: only when the runner may

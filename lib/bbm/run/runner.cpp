@@ -105,6 +105,10 @@ boost::asio::awaitable<StepResult> Runner::run_one(Store& store, Checks& checks,
         co_return r;
       case LeaseOutcome::Kind::leased: break;
     }
+    // The job interval counts from the lease's answer: the server stamped this job's start
+    // before it, and stamps the next one's after the next lease leaves, so the starts it records
+    // lie at least the interval apart, however long each lease took.
+    r.job_started = Clock::now();
     carried = lease.job;
     // A job the registry's own worker recorded has no batch size of bbmd's: the migration's.
     if (carried->batch_size <= 0) carried->batch_size = m.batch_size;

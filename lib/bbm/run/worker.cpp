@@ -20,7 +20,8 @@ using Clock = std::chrono::steady_clock;
 const char* sleep_reason(PassOutcome outcome) {
   switch (outcome) {
     case PassOutcome::worked: return "job_interval";
-    case PassOutcome::idle: return "idle";
+    case PassOutcome::idle:
+    case PassOutcome::fleet_full: return "idle";
     case PassOutcome::error: return "error";
   }
   return "idle";
@@ -94,8 +95,8 @@ boost::asio::awaitable<void> Worker::run() {
   runner_.logger().info("worker stopped");
 }
 
-// Steps the runnable migrations in turn until one does something, or the fleet is full; idle when
-// none does. The runner stays on a migration from job to job while next_step() allows, so a busy
+// Steps the runnable migrations in turn until one does something, or finds the fleet full (no
+// other could start either); idle when none does. The runner stays on a migration from job to job while next_step() allows, so a busy
 // worker lists at most once per stay_for.
 boost::asio::awaitable<PassOutcome> Worker::pass() {
   paced_for_.reset();
@@ -115,7 +116,6 @@ boost::asio::awaitable<PassOutcome> Worker::pass() {
       job_started_ = result.job_started;
       if (next.pause) paced_for_ = std::min(paced_for_.value_or(*next.pause), *next.pause);
       if (next.outcome != PassOutcome::idle) co_return next.outcome;
-      if (next.end_pass) break;
     }
     co_return PassOutcome::idle;
   } catch (const std::exception& e) {
