@@ -96,8 +96,8 @@ boost::asio::awaitable<void> Worker::run() {
 }
 
 // Steps the runnable migrations in turn until one does something, or finds the fleet full (no
-// other could start either); idle when none does. The runner stays on a migration from job to job while next_step() allows, so a busy
-// worker lists at most once per stay_for.
+// other could start either); idle when none does. The runner stays on a migration from job to
+// job while next_step() allows, so a busy worker lists at most once per stay_for.
 boost::asio::awaitable<PassOutcome> Worker::pass() {
   paced_for_.reset();
   job_started_.reset();

@@ -104,11 +104,11 @@ const std::string kMarkFailed = sql::render(
     "UPDATE {migrations} SET status = {m.failed}, failure_error_code = {code.max_job_retry}, updated_at = now(), "
     "last_error = $2 WHERE id = $1");
 
-// The common lease as one statement, run right after the advisory locks and the migration row lock
-// of the same transaction (so its snapshot sees every job committed before them): cuts
-// the next range after the highest key issued and inserts its job, unless the migration
-// stopped, the table or fleet is at its cap, `condition` is false, or an expired job waits for
-// takeover. Marks the migration running on its first job. No row: no job was cut.
+// The common lease as one statement, run right after the advisory locks and the migration row
+// lock of the same transaction (so its snapshot sees every job committed before them): cuts the
+// next range after the highest key issued and inserts its job, unless the migration stopped, the
+// table or fleet is at its cap, `condition` is false, or an expired job waits for takeover.
+// Marks the migration running on its first job. No row: no job was cut.
 // `next` is MATERIALIZED: inlined, the planner ran the range scan twice (filter and insert).
 // Times are statement_timestamp(), not now(): a chained lease runs at the end of a batch's
 // transaction, whose now() is when the batch began.
@@ -166,7 +166,7 @@ std::int64_t table_lock_key(const Target& target) {
 // the cut in a transaction-local setting, read by the next statement. The batch's statement
 // timeout is lifted for the rest of its transaction: a slow range scan must not undo a batch
 // that already succeeded. $1 migration.
-const std::string kChainLocks = sql::render(
+const std::string kChainLock = sql::render(
     std::string("SELECT set_config('statement_timeout', '0', true), set_config('bbmd.chained_lease', 'true', true) "
                 "FROM (SELECT 1 FROM {migrations} WHERE id = $1 AND ") +
     kLive + " FOR NO KEY UPDATE SKIP LOCKED) AS locked");
@@ -366,7 +366,7 @@ boost::asio::awaitable<LeaseOutcome> PgStore::lease(const Bbm& m, const Target& 
 std::vector<db::Statement> chained_lease(const Bbm& m, const Target& target, const ChainRequest& request,
                                         const std::optional<KeyRange>& hint) {
   std::vector<db::Statement> statements;
-  statements.push_back(db::Statement{kChainLocks, db::Params{m.id}});
+  statements.push_back(db::Statement{kChainLock, db::Params{m.id}});
   auto params = cut_params(m, target, request.batch_size, request.lease);
   params.emplace_back(hint ? db::Param(hint->min) : db::Param(std::nullopt));
   params.emplace_back(hint ? db::Param(hint->max) : db::Param(std::nullopt));
