@@ -1,7 +1,8 @@
 // Chained leases against a real PostgreSQL: a batch's commit leases the next range, unless the
-// migration was paused, its row is locked or the table is at its cap (the lease locks it does
-// not need); a chained job the throttle stops is released, then resumed as attempt 1, not taken
-// over; and the range lookahead, found on a spare connection, is taken only where the cursor stands.
+// migration was paused, its row is locked, the table is at its cap or the batch outlived its
+// lease (the lease locks it does not need); a chained job the throttle stops is released, then
+// resumed as attempt 1, not taken over; and the range lookahead, found on a spare connection, is
+// taken only where the cursor stands.
 #include <libpq-fe.h>
 
 #include <catch2/catch.hpp>
@@ -240,6 +241,23 @@ TEST_CASE("a chained lease goes ahead while other leases hold the table's and th
                                  {"201", "300", "2", "1", "t"}});
 }
 
+// Other leases stop counting a job once its lease has expired, so a chain swapping it for a new
+// one would raise the running-job count past a cap they filled meanwhile: each half-second batch
+// outlives its 200 ms lease, so each commit leases nothing ahead and the next step leases anew.
+TEST_CASE("no chained lease for a batch that outlived its own lease", "[bbm][chain]") {
+  TestDatabase db;
+  const auto id = three_batches(db, true);
+  auto options = chaining();
+  options.lease.duration = 200ms;
+
+  const auto kinds = drive(db, sleepy_registry(), id, options);
+  CHECK(kinds == Kinds{StepResult::Kind::job_finished, StepResult::Kind::job_finished, StepResult::Kind::job_finished,
+                       StepResult::Kind::migration_finished});
+  CHECK(chained_jobs(db) == Rows{{"1", "100", "2", "1", "f"}, {"101", "200", "2", "1", "f"},
+                                 {"201", "300", "2", "1", "f"}});
+  CHECK(db.count("SELECT count(*) FROM t WHERE b IS DISTINCT FROM a") == 0);
+}
+
 TEST_CASE("no chained lease once the migration is paused: the next step finds it gone", "[bbm][chain]") {
   TestDatabase db;
   const auto id = three_batches(db, true);
@@ -306,13 +324,15 @@ TEST_CASE("a chained job the throttle stops is released, then resumed as attempt
 
 namespace {
 
-// The job a chained lease cuts with `lookahead`, run in a transaction of its own.
+// The job a chained lease cuts with `lookahead`, run in a transaction of its own, for a batch of
+// `running` (whose lease is live) that finishes nothing: the jobs cut stay leased.
 asio::awaitable<std::optional<bbmd::bbm::Job>> chain_with(bbmd::db::Connection& conn, const bbmd::bbm::Bbm& m,
-                                                         const bbmd::bbm::Target& target,
+                                                         const bbmd::bbm::Target& target, const bbmd::bbm::Job& running,
                                                          const bbmd::bbm::LeaseOptions& options,
                                                          std::optional<bbmd::bbm::KeyRange> lookahead) {
   const bbmd::bbm::ChainRequest request{100, options, nullptr};
-  const auto statements = bbmd::bbm::chained_lease(m, target, request, lookahead);
+  const auto statements =
+      bbmd::bbm::chained_lease(m, target, running, request, lookahead, bbmd::db::Statement{"SELECT 0", {}});
   const auto results = co_await conn.pipeline("test_chain", statements);
   co_return bbmd::bbm::chained_job(results[bbmd::bbm::kChainCut]);
 }
@@ -357,14 +377,14 @@ TEST_CASE("a chained lease takes the lookahead's range only if it starts at the 
     const auto first = co_await bbmd::bbm::PgStore(*conn).lease(m, target, 100, options);
     std::vector<Range> out{Range{first.job.min_value, first.job.max_value}};
     // Starts at the cursor (101), ends within: taken as it is, though the scan would end at 200.
-    out.push_back(range_of(co_await chain_with(*conn, m, target, options, bbmd::bbm::KeyRange{101, 150})));
+    out.push_back(range_of(co_await chain_with(*conn, m, target, first.job, options, bbmd::bbm::KeyRange{101, 150})));
     // Starts elsewhere (the cursor moved on since the lookahead began): the lease scans.
-    out.push_back(range_of(co_await chain_with(*conn, m, target, options, bbmd::bbm::KeyRange{999, 1000})));
+    out.push_back(range_of(co_await chain_with(*conn, m, target, first.job, options, bbmd::bbm::KeyRange{999, 1000})));
     // Ends before it starts, or past the migration's max_value: the lease scans.
-    out.push_back(range_of(co_await chain_with(*conn, m, target, options, bbmd::bbm::KeyRange{251, 250})));
-    out.push_back(range_of(co_await chain_with(*conn, m, target, options, bbmd::bbm::KeyRange{351, 501})));
+    out.push_back(range_of(co_await chain_with(*conn, m, target, first.job, options, bbmd::bbm::KeyRange{251, 250})));
+    out.push_back(range_of(co_await chain_with(*conn, m, target, first.job, options, bbmd::bbm::KeyRange{351, 501})));
     // No lookahead at all.
-    out.push_back(range_of(co_await chain_with(*conn, m, target, options, std::nullopt)));
+    out.push_back(range_of(co_await chain_with(*conn, m, target, first.job, options, std::nullopt)));
     co_return out;
   });
   CHECK(ranges == std::vector<Range>{{1, 100}, {101, 150}, {151, 250}, {251, 350}, {351, 450}, {451, 500}});

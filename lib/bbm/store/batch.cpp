@@ -136,18 +136,18 @@ class Batch {
     }
   }
 
-  // The bookkeeping, the chained lease and COMMIT go in a second round trip. The chained lease
-  // is built only now, so it can take what the range lookahead found meanwhile.
+  // The bookkeeping (inside the chained lease's statements, when one is asked for) and COMMIT go
+  // in a second round trip. The chained lease is built only now, so it can take what the range
+  // lookahead found meanwhile.
   boost::asio::awaitable<BatchOutcome> work_and_commit() {
     BatchOutcome out;
     out.rows = co_await start_and_work(out);
     co_await check_progress(out.rows);
     out.seconds = seconds_since(start_);
+    db::Statement bookkeeping{kFinishJob, db::Params{job_.id, job_.lease_token, out.rows,
+                                                     static_cast<std::int64_t>(out.seconds * 1000),
+                                                     options_.count_lock_waiters}};
     std::vector<db::Statement> finish;
-    finish.push_back(db::Statement{kFinishJob, db::Params{job_.id, job_.lease_token, out.rows,
-                                                          static_cast<std::int64_t>(out.seconds * 1000),
-                                                          options_.count_lock_waiters}});
-    std::size_t chained_statements = 0;
     if (chain_) {
       std::optional<KeyRange> hint;
       if (chain_->lookahead) {
@@ -156,16 +156,16 @@ class Batch {
           out.lookahead_seconds = found->seconds;
         }
       }
-      auto chained = chained_lease(m_, target_, *chain_, hint);
-      chained_statements = chained.size();
-      finish.insert(finish.end(), chained.begin(), chained.end());
+      finish = chained_lease(m_, target_, job_, *chain_, hint, std::move(bookkeeping));
+    } else {
+      finish.push_back(std::move(bookkeeping));
     }
     finish.push_back(db::Statement{"COMMIT", {}});
     const auto finished = co_await conn_.pipeline("bbm_batch_finish_job", finish);
-    out.lock_waiters = finished.front().get_int(0, "lock_waiters");
-    if (chained_statements > kChainCut) {
-      out.chained = chained_job(finished[1 + kChainCut]);
-      out.finished_migration = chain_finished_migration(finished[1 + kChainCut]);
+    out.lock_waiters = finished[chain_ ? kChainBookkeeping : 0].get_int(0, "lock_waiters");
+    if (chain_) {
+      out.chained = chained_job(finished[kChainCut]);
+      out.finished_migration = chain_finished_migration(finished[kChainCut]);
     }
     co_return out;
   }

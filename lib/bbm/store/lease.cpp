@@ -161,15 +161,18 @@ std::int64_t table_lock_key(const Target& target) {
 // which must never wait on a lease): the migration row (SKIP LOCKED: no row, no chain). It takes
 // neither the table's nor the fleet's lease lock: the same transaction finishes the job the chain
 // replaces, so a chain never raises a running-job count, and one that failed to try-lock them
-// because an idle worker's lease held them for a moment only handed its place to a race. Its
-// cut still counts, so a cap lowered below the running jobs ends the chain. Its verdict goes to
-// the cut in a transaction-local setting, read by the next statement. The batch's statement
-// timeout is lifted for the rest of its transaction: a slow range scan must not undo a batch
-// that already succeeded. $1 migration.
+// because an idle worker's lease held them for a moment only handed its place to a race. That
+// holds while the replaced job's lease is live (other leases count it): a batch that outlived
+// its lease gets no chain, so the cap is never passed. Its cut still counts, so a cap lowered
+// below the running jobs ends the chain. Its verdict goes to the cut in a transaction-local
+// setting, read by a later statement. The batch's statement timeout is lifted for the rest of its
+// transaction: a slow range scan must not undo a batch that already succeeded.
+// $1 migration, $2 the batch's job (still unfinished: this runs before the bookkeeping).
 const std::string kChainLock = sql::render(
     std::string("SELECT set_config('statement_timeout', '0', true), set_config('bbmd.chained_lease', 'true', true) "
                 "FROM (SELECT 1 FROM {migrations} WHERE id = $1 AND ") +
-    kLive + " FOR NO KEY UPDATE SKIP LOCKED) AS locked");
+    kLive + " FOR NO KEY UPDATE SKIP LOCKED) AS locked "
+    "WHERE EXISTS (SELECT 1 FROM {jobs} WHERE id = $2 AND lease_expires_at > statement_timestamp())");
 constexpr const char* kChainGranted = "current_setting('bbmd.chained_lease', true) = 'true'";
 
 // The chained lease takes the lookahead's range end ($11) if the lookahead started where the
@@ -363,10 +366,12 @@ boost::asio::awaitable<LeaseOutcome> PgStore::lease(const Bbm& m, const Target& 
   co_return co_await lease.step_by_step();
 }
 
-std::vector<db::Statement> chained_lease(const Bbm& m, const Target& target, const ChainRequest& request,
-                                        const std::optional<KeyRange>& hint) {
+std::vector<db::Statement> chained_lease(const Bbm& m, const Target& target, const Job& job,
+                                        const ChainRequest& request, const std::optional<KeyRange>& hint,
+                                        db::Statement bookkeeping) {
   std::vector<db::Statement> statements;
-  statements.push_back(db::Statement{kChainLock, db::Params{m.id}});
+  statements.push_back(db::Statement{kChainLock, db::Params{m.id, job.id}});
+  statements.push_back(std::move(bookkeeping));
   auto params = cut_params(m, target, request.batch_size, request.lease);
   params.emplace_back(hint ? db::Param(hint->min) : db::Param(std::nullopt));
   params.emplace_back(hint ? db::Param(hint->max) : db::Param(std::nullopt));
