@@ -1,10 +1,11 @@
 // Scenario 12: a bigger fleet. 8 processes of 2 workers on 16 tables against 1 process of 2
 // workers on the same tables (fresh copies), same config: the fleet-wide cap, maxrunningjobs, at
 // the server's cores, as an operator sets it for a fleet; two rounds of each, alternately. On 2
-// cores the server is saturated by two workers, so the target is no loss to contention. Sampled every 50 ms while they run:
-// bbmd's sessions (against the pools' bound) and those waiting on a lock; from each process's
-// metrics, lease round trips per job. Then the fleet again without the cap, printed beside it (no
-// target): 16 batches at once on 2 cores, which PL/pgSQL alone loses 13-24 % to (RESULTS.md).
+// cores the server is saturated by two workers, so the target is no loss to contention. Sampled
+// every 50 ms while they run: bbmd's sessions (against the pools' bound) and those waiting on a
+// lock; from each process's metrics, lease round trips per job. Then the fleet again without the
+// cap, printed beside it (no target): 16 batches at once on 2 cores, which PL/pgSQL alone loses
+// 13-24 % to (RESULTS.md).
 #include <algorithm>
 #include <memory>
 #include <thread>
