@@ -1,6 +1,7 @@
 // Bench tables, migration rows and serve processes (see harness.hpp).
 #include "bench/harness.hpp"
 
+#include <libpq-fe.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -93,6 +94,23 @@ double process_cpu_seconds(long pid) {
     if (i >= 14) ticks += std::stod(field);
   }
   return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+void LoopSession::Finish::operator()(pg_conn* c) const noexcept { PQfinish(c); }
+
+LoopSession::LoopSession(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    throw BenchError(std::string("loop session: ") + PQerrorMessage(conn_.get()));
+  }
+  backend_pid_ = PQbackendPID(conn_.get());
+}
+
+void LoopSession::exec(const std::string& sql) {
+  PGresult* result = PQexec(conn_.get(), sql.c_str());
+  const auto status = PQresultStatus(result);
+  const std::string message = PQresultErrorMessage(result);
+  PQclear(result);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw BenchError("loop session: " + message);
 }
 
 double bbmd_backends_cpu_seconds(test::TestDatabase& db) {

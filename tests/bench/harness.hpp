@@ -67,6 +67,25 @@ class Serve {
   int port_ = 0;
 };
 
+// A server session of its own for a baseline loop, opened just before it runs, as a DBA's psql
+// would be. The session that built a table has already touched every shared buffer the build
+// cycled through; a new backend pays a page fault at its first touch of each (scenario 1: 8
+// faults in the building session's loop, 69,567 in bbmd's job session), and bbmd's sessions
+// are new, so the baseline's must be too.
+class LoopSession {
+ public:
+  explicit LoopSession(const std::string& conninfo);
+  void exec(const std::string& sql);  // throws BenchError with the server's message
+  [[nodiscard]] long backend_pid() const noexcept { return backend_pid_; }
+
+ private:
+  struct Finish {
+    void operator()(pg_conn* c) const noexcept;
+  };
+  std::unique_ptr<pg_conn, Finish> conn_;
+  long backend_pid_ = 0;
+};
+
 // Seconds taken by `f()`, on the steady clock.
 template <class F>
 double timed(F f) {

@@ -68,8 +68,9 @@ double loop_seconds(test::TestDatabase& db, int partitions) {
           "    END LOOP;\n"
           "  END LOOP;\n"
           "END $$");
+  LoopSession loop(db.conninfo());
   return timed([&] {
-    db.exec("CALL registry_loop(" + std::to_string(partitions) + ", " + std::to_string(kBatchSize) + ")");
+    loop.exec("CALL registry_loop(" + std::to_string(partitions) + ", " + std::to_string(kBatchSize) + ")");
   });
 }
 

@@ -85,16 +85,15 @@ Comparison compare(long long rows, int batch_size, std::chrono::seconds timeout,
   test::apply_bbmd_schema(db);
   make_source(db, "source", rows);
   Comparison out;
-  const long loop_backend = std::stol(db.scalar("SELECT pg_backend_pid()"));
 
   const auto run_loop = [&](const std::string& table) {
     fresh_copy(db, "source", table);
     create_baseline_loop(db, table);
-    const double cpu_before = process_cpu_seconds(loop_backend);
+    LoopSession loop(db.conninfo());
     const double seconds = timed([&] {
-      db.exec("CALL copy_loop_" + table + "(" + std::to_string(rows) + ", " + std::to_string(batch_size) + ")");
+      loop.exec("CALL copy_loop_" + table + "(" + std::to_string(rows) + ", " + std::to_string(batch_size) + ")");
     });
-    out.loop_cpu_seconds += (process_cpu_seconds(loop_backend) - cpu_before) / 2;
+    out.loop_cpu_seconds += process_cpu_seconds(loop.backend_pid()) / 2;
     expect_copied(db, table);
     db.exec("DROP TABLE " + table);
     return seconds;
