@@ -37,6 +37,25 @@ std::shared_ptr<Pool> make_pool(asio::any_io_executor ex, const bbmd::config::Da
   return Pool::create(ex, bbmd::db::conn_params(cfg, "bbmd-pool-test"), opts, std::move(observer));
 }
 
+// Ends a session's server process, as an administrator or a failover would.
+void terminate(TestDatabase& db, int backend_pid) {
+  db.exec("SELECT pg_terminate_backend(" + std::to_string(backend_pid) + ", 5000)");
+}
+
+// The server process of a connection the pool hands out, given back at once (idle in the pool).
+asio::awaitable<int> idle_session_pid(Pool& pool) {
+  auto c = co_await pool.acquire();
+  co_return c->backend_pid();
+}
+
+// The pool's next connection is a new server session, and it answers.
+asio::awaitable<void> expect_new_session(Pool& pool, int old_pid) {
+  auto c = co_await pool.acquire();
+  CHECK(c->backend_pid() != old_pid);
+  auto res = co_await c->query("ping", "SELECT 1");
+  CHECK(res.get_int(0, 0) == 1);
+}
+
 // Lets every coroutine that is ready to run do so, without waiting on time.
 asio::awaitable<void> let_others_run() {
   for (int i = 0; i < 10; ++i) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
@@ -89,7 +108,7 @@ TEST_CASE("a broken connection is dropped and replaced", "[db][pool]") {
     {
       auto c = co_await pool->acquire();
       old_pid = c->backend_pid();
-      db.exec("SELECT pg_terminate_backend(" + std::to_string(old_pid) + ", 5000)");
+      terminate(db, old_pid);
       ErrorKind kind = ErrorKind::other;
       try {
         co_await c->query("after_kill", "SELECT 1");
@@ -101,10 +120,7 @@ TEST_CASE("a broken connection is dropped and replaced", "[db][pool]") {
     }
     CHECK(pool->stats().open == 0);  // the slot is free again
 
-    auto c = co_await pool->acquire();
-    CHECK(c->backend_pid() != old_pid);
-    auto res = co_await c->query("ping", "SELECT 1");
-    CHECK(res.get_int(0, 0) == 1);
+    co_await expect_new_session(*pool, old_pid);
     CHECK(pool->stats().reconnects == 1);
   });
 }
@@ -113,16 +129,9 @@ TEST_CASE("an idle connection whose server session died is replaced on acquire",
   TestDatabase db;
   run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     auto pool = make_pool(ex, db.config(), 1);
-    int old_pid = 0;
-    {
-      auto c = co_await pool->acquire();
-      old_pid = c->backend_pid();
-    }  // back in the pool, idle
-    db.exec("SELECT pg_terminate_backend(" + std::to_string(old_pid) + ", 5000)");
-    auto c = co_await pool->acquire();
-    CHECK(c->backend_pid() != old_pid);
-    auto res = co_await c->query("ping", "SELECT 1");  // no connection_lost for the caller
-    CHECK(res.get_int(0, 0) == 1);
+    const int old_pid = co_await idle_session_pid(*pool);
+    terminate(db, old_pid);
+    co_await expect_new_session(*pool, old_pid);  // no connection_lost for the caller
     auto s = pool->stats();
     CHECK(s.open == 1);
     CHECK(s.reconnects == 1);
